@@ -1,0 +1,1 @@
+"""Prebuilt blocks; each registers under the workbench.blocks entry-point group like any plugin."""

@@ -1,0 +1,1 @@
+"""Prebuilt sinks blocks."""
