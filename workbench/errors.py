@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 from workbench.i18n import t
@@ -15,7 +16,7 @@ class Problem:
     code: str
     node: str | None = None
     field: str | None = None
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = dc_field(default_factory=dict)
     severity: str = "error"  # "error" stops a run; "warning" is shown but does not
 
     def message(self, lang: str | None = None) -> str:
