@@ -7,7 +7,7 @@ from enum import Enum
 
 
 class Kind(str, Enum):
-    """What travels on an edge. The set is closed: a new kind is a change to the block contract (docs/block-contract.md)."""
+    """What travels on an edge. The set is closed: a new kind changes the block contract (docs/block-contract.md)."""
 
     IMAGE = "image"  # workbench.frames.Frame: one decoded BGR frame with its index and time
     DETECTIONS = "detections"  # supervision.Detections without track ids

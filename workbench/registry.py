@@ -11,6 +11,7 @@ from typing import Any
 
 from workbench.block import Block, SourceBlock
 from workbench.i18n import LANGUAGES
+from workbench.kinds import Port
 
 ENTRY_POINT_GROUP = "workbench.blocks"
 
@@ -30,10 +31,12 @@ class BlockRegistry:
         return reg
 
     def add(self, block: Any, origin: str) -> None:
-        if not (isinstance(block, type) and issubclass(block, Block) and isinstance(getattr(block, "type_id", None), str)):
+        is_block = isinstance(block, type) and issubclass(block, Block)
+        if not (is_block and isinstance(getattr(block, "type_id", None), str)):
             self.broken[origin] = "not a Block subclass with a type_id"
         elif block.type_id in self.blocks and self.blocks[block.type_id] is not block:
-            self.broken[origin] = f"type id {block.type_id} is already registered by {self.blocks[block.type_id].__module__}"
+            owner = self.blocks[block.type_id].__module__
+            self.broken[origin] = f"type id {block.type_id} is already registered by {owner}"
         else:
             self.blocks[block.type_id] = block
 
@@ -58,8 +61,9 @@ class BlockRegistry:
 
 
 def describe_block(block: type[Block]) -> dict[str, Any]:
-    def port(p):
-        return {"name": p.name, "kind": p.kind.value, "required": p.required, "many": p.many, "description": p.description}
+    def port(p: Port) -> dict[str, Any]:
+        return {"name": p.name, "kind": p.kind.value, "required": p.required, "many": p.many,
+                "description": p.description}
 
     return {
         "type": block.type_id,

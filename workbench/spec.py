@@ -130,7 +130,8 @@ def spec_from_yaml(text: str, origin: str = "pipeline") -> PipelineSpec:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else "?"
-        raise PipelineInvalid([Problem("spec_yaml", params={"path": origin, "line": line, "detail": str(exc)})]) from None
+        params = {"path": origin, "line": line, "detail": str(exc)}
+        raise PipelineInvalid([Problem("spec_yaml", params=params)]) from None
     if not isinstance(data, dict):
         raise PipelineInvalid([Problem("spec_not_mapping", params={"path": origin})])
     return parse_spec(data, origin)

@@ -60,6 +60,8 @@ def _edge_problems(spec: PipelineSpec, classes: dict[str, type]) -> list[Problem
                 problems.append(Problem("edge_unknown_node", node=node_id, field="edges",
                                         params={"edge": f"{edge.source} -> {edge.target}"}))
         if src is None or dst is None:
+            if dst is not None and spec.node(edge.source_node) is not None:
+                fed[(edge.target_node, edge.target_port)] += 1  # fed by a node of unknown type: reported once, above
             continue
         out, inp = src.output(edge.source_port), dst.input(edge.target_port)
         if out is None:

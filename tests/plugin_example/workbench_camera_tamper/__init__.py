@@ -1,0 +1,1 @@
+"""Example plugin package for the video workbench."""

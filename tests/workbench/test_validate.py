@@ -1,0 +1,120 @@
+"""`validate` finds every problem at once and names node and field."""
+
+from __future__ import annotations
+
+from toy_blocks import toy_registry, toy_spec_dict
+
+from workbench.spec import parse_spec
+from workbench.validate import errors_only, validate
+
+
+def problems_of(data):
+    return validate(parse_spec(data), toy_registry())
+
+
+def codes(problems):
+    return sorted((p.code, p.node, p.field) for p in problems)
+
+
+def test_valid_pipeline_has_no_problems():
+    assert problems_of(toy_spec_dict()) == []
+
+
+def test_unknown_block_suggests_closest_names():
+    data = toy_spec_dict()
+    data["nodes"][3]["type"] = "rules/tyo@v1"
+    [problem] = [p for p in problems_of(data) if p.code == "unknown_block"]
+    assert (problem.node, problem.field) == ("rule", "type")
+    assert "rules/toy@v1" in problem.message()
+
+
+def test_wrong_version_suggests_the_existing_one():
+    data = toy_spec_dict()
+    data["nodes"][3]["type"] = "rules/toy@v7"
+    [problem] = [p for p in problems_of(data) if p.code == "unknown_block"]
+    assert "rules/toy@v1" in problem.message()
+
+
+def test_bad_config_value_names_the_field():
+    data = toy_spec_dict()
+    data["nodes"][3]["config"] = {"every": 0, "colour": "red"}
+    found = codes(problems_of(data))
+    assert ("bad_config", "rule", "config.every") in found
+    assert ("bad_config", "rule", "config.colour") in found
+
+
+def test_wrong_kind_names_both_kinds():
+    data = toy_spec_dict()
+    data["edges"][1] = {"from": "src.frames", "to": "trk.detections"}
+    problems = problems_of(data)
+    [kind] = [p for p in problems if p.code == "edge_kind"]
+    assert (kind.node, kind.field) == ("trk", "inputs.detections")
+    assert "'image'" in kind.message() and "'detections'" in kind.message()
+
+
+def test_tracks_fit_a_detections_input_but_not_the_reverse():
+    data = toy_spec_dict()
+    data["nodes"].append({"id": "trk2", "type": "tracking/toy@v1", "config": {}})
+    data["edges"].append({"from": "trk.tracks", "to": "trk2.detections"})
+    assert problems_of(data) == []
+    data["edges"][2] = {"from": "det.detections", "to": "rule.tracks"}
+    assert [p.code for p in problems_of(data)] == ["edge_kind"]
+
+
+def test_missing_required_input_and_unreachable_node():
+    data = toy_spec_dict()
+    data["edges"] = [e for e in data["edges"] if e["to"] != "trk.detections"]
+    found = codes(problems_of(data))
+    assert ("missing_input", "trk", "inputs.detections") in found
+    assert ("unreachable", "trk", None) in found
+    assert ("unreachable", "sink", None) in found
+
+
+def test_unknown_port_lists_the_real_ones():
+    data = toy_spec_dict()
+    data["edges"][0] = {"from": "src.frame", "to": "det.image"}
+    [p] = [p for p in problems_of(data) if p.code == "edge_unknown_port"]
+    assert p.node == "src" and "frames" in p.message()
+
+
+def test_cycle_is_named():
+    data = toy_spec_dict()
+    data["nodes"].append({"id": "trk2", "type": "tracking/toy@v1", "config": {}})
+    data["edges"] += [{"from": "trk.tracks", "to": "trk2.detections"}]
+    data["edges"][1] = {"from": "trk2.tracks", "to": "trk.detections"}
+    problems = problems_of(data)
+    [cycle] = [p for p in problems if p.code == "cycle"]
+    assert "trk" in cycle.message() and "trk2" in cycle.message()
+
+
+def test_no_source_and_duplicate_ids_and_input_fed_twice():
+    data = toy_spec_dict()
+    data["nodes"] = data["nodes"][1:] + [dict(data["nodes"][1])]
+    data["edges"] = data["edges"][1:] + [{"from": "det.detections", "to": "trk.detections"}]
+    found = {p.code for p in problems_of(data)}
+    assert {"no_source", "duplicate_node", "input_fed_twice"} <= found
+
+
+def test_every_problem_is_reported_at_once():
+    data = toy_spec_dict()
+    data["nodes"][1]["type"] = "detection/nope@v1"
+    data["nodes"][3]["config"] = {"every": -1}
+    data["edges"].append({"from": "ghost.events", "to": "sink.events"})
+    found = {p.code for p in problems_of(data)}
+    assert {"unknown_block", "bad_config", "edge_unknown_node"} <= found
+
+
+def test_layout_of_unknown_node_is_only_a_warning():
+    data = toy_spec_dict()
+    data["layout"]["ghost"] = [1, 2]
+    problems = problems_of(data)
+    assert [p.code for p in problems] == ["layout_unknown_node"]
+    assert errors_only(problems) == []
+
+
+def test_messages_exist_in_both_languages():
+    data = toy_spec_dict()
+    data["nodes"][3]["type"] = "rules/tyo@v1"
+    [p] = problems_of(data)
+    assert p.message("en") != p.message("zh")
+    assert "rules/tyo@v1" in p.message("zh")
