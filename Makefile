@@ -1,0 +1,46 @@
+# Two commands do everything: `make run` (install + open the app on embedded defaults) and `make test` (install + the
+# whole test suite). Everything installs into .venv from the package registries; nothing is needed by hand.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8501
+export WORKBENCH_HOME ?= $(CURDIR)/.workbench
+export YOLO_OFFLINE := 1
+export YOLO_AUTOINSTALL := 0
+export MLFLOW_DISABLE_TELEMETRY := true
+
+.PHONY: install run demo test test-fast lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip setuptools wheel
+	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/python -c "import cv2; cv2.HOGDescriptor_getDefaultPeopleDetector()"  # OpenCV pin check (docs/decisions.md)
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install  ## the bundled demo clip with ground truth (generated, deterministic)
+	@test -f $(WORKBENCH_HOME)/demo/demo.mp4 || $(BIN)/workbench synth demo --out $(WORKBENCH_HOME)/demo
+
+run: demo  ## open the workbench in the browser on embedded defaults
+	$(BIN)/streamlit run app.py --server.address $(HOST) --server.port $(PORT) --server.headless true \
+		--browser.gatherUsageStats false
+
+test: install  ## the whole suite, slow tests included (what CI runs)
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q -p no:cacheprovider
+
+test-fast: install  ## the quick local loop: skips tests marked slow
+	$(BIN)/pytest -q -m "not slow" -x
+
+lint: install
+	$(BIN)/ruff check .
+
+bench: install
+	$(BIN)/python benchmarks/engine_overhead.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

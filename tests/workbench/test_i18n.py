@@ -1,0 +1,36 @@
+"""One translation table: every key has English and Chinese, and every problem code used in the code exists."""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+
+from workbench.i18n import _table, t
+
+ROOT = Path(__file__).parents[2]
+CODE_USE = re.compile(r"""(?:BlockError|Problem)\(\s*["']([a-z_]+)["']""")
+
+
+def test_every_key_has_both_languages_with_the_same_fields():
+    for key, texts in _table().items():
+        assert set(texts) == {"en", "zh"}, key
+        fields = [{f for _, f, _, _ in string.Formatter().parse(texts[lang]) if f} for lang in ("en", "zh")]
+        assert fields[0] == fields[1], f"{key}: placeholders differ between languages"
+
+
+def test_every_problem_code_in_the_code_has_a_message():
+    used = set()
+    for path in [*ROOT.glob("workbench/**/*.py"), *ROOT.glob("blocks/**/*.py")]:
+        used |= set(CODE_USE.findall(path.read_text(encoding="utf-8")))
+    assert used, "no problem codes found: the pattern is wrong"
+    missing = sorted(code for code in used if f"problem.{code}" not in _table())
+    assert not missing, f"problem codes without a translation: {missing}"
+
+
+def test_language_selection(monkeypatch):
+    monkeypatch.setenv("WORKBENCH_LANG", "zh")
+    assert t("problem.no_source").startswith("流水线")
+    monkeypatch.setenv("WORKBENCH_LANG", "en")
+    assert t("problem.no_source").startswith("the pipeline")
+    assert t("problem.no_source", "zh").startswith("流水线")
