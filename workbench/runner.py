@@ -78,7 +78,7 @@ def run_compiled(compiled: CompiledPipeline, opts: RunOptions) -> dict[str, Any]
                         fps=video.fps, frame_size=video.frame_size, camera=opts.camera, start_time=video.start_time)
     summary: dict[str, Any] = {
         "pipeline": compiled.spec.meta.name, "source": ctx.source, "camera": opts.camera,
-        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "source_fps": video.fps,
+        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "stream_fps": video.fps,
         "frame_size": list(video.frame_size), "status": "running",
     }
     expected = video.frame_count
