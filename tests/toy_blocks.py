@@ -111,6 +111,7 @@ class ToyRule(Block[ToyRuleConfig]):
 
 class ToySinkConfig(BlockConfig):
     fail_at: int | None = Field(None, description="Raise a crash at this frame index (tests)")
+    fail_on_start: bool = Field(False, description="Raise OSError when a stream starts (tests)")
 
 
 @dataclass
@@ -120,21 +121,26 @@ class _Collected:
 
 
 class ToySink(Block[ToySinkConfig]):
-    """Collects events in memory."""
+    """Collects events in memory and passes them on."""
 
     type_id = "sinks/toy@v1"
     Config = ToySinkConfig
     inputs = (Port("events", Kind.EVENTS, many=True), Port("image", Kind.IMAGE, required=False))
-    outputs = ()
+    outputs = (Port("events", Kind.EVENTS),)
+    started: list[_Collected] = []  # every state started, so tests can see what was closed
 
     def start(self, ctx: StreamContext) -> _Collected:
-        return _Collected()
+        if self.config.fail_on_start:
+            raise OSError("disk gone")
+        state = _Collected()
+        self.started.append(state)
+        return state
 
     def process(self, state: _Collected, frame: Frame, inputs: Mapping[str, Any]) -> dict[str, Any]:
         if self.config.fail_at is not None and frame.index == self.config.fail_at:
             raise ZeroDivisionError("toy failure")
         state.events.extend(inputs["events"])
-        return {}
+        return {"events": inputs["events"]}
 
     def finish(self, state: _Collected) -> dict[str, Any]:
         state.finished = True

@@ -59,7 +59,11 @@ class Stream:
         """Forget everything this stream has seen (new states), e.g. after the camera was moved."""
         self.states = {}
         for node in self.pipeline.nodes:
-            self.states[node.id] = node.block.start(self.ctx)
+            try:
+                self.states[node.id] = node.block.start(self.ctx)
+            except BaseException:
+                self.finish()  # close what the blocks started before this one opened
+                raise
         self.total_ms = {node.id: 0.0 for node in self.pipeline.nodes}
         self.calls = 0
         self.event_counts = {}
@@ -101,10 +105,15 @@ class Stream:
         """Close every block, even when one fails, so nothing already produced is lost."""
         facts, errors = {}, []
         for node in self.pipeline.nodes:
+            if node.id not in self.states:
+                continue
             try:
                 info = node.block.finish(self.states[node.id])
             except BlockError as exc:
                 errors.append(exc)
+                continue
+            except Exception as exc:  # one block failing to close must not keep the others from closing
+                errors.append(BlockError("block_crashed", node.id, detail=f"{type(exc).__name__}: {exc}"))
                 continue
             if info:
                 facts[node.id] = info

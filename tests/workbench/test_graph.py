@@ -58,7 +58,8 @@ def test_stream_reports_every_output_and_mean_time():
     stream = pipe.open_stream(ctx())
     frame = next(iter(pipe.source.block.open().frames))
     values = stream.push(frame)
-    assert set(values) == {("src", "frames"), ("det", "detections"), ("trk", "tracks"), ("rule", "events")}
+    assert set(values) == {("src", "frames"), ("det", "detections"), ("trk", "tracks"), ("rule", "events"),
+                           ("sink", "events")}
     assert values[("trk", "tracks")].tracker_id.tolist() == [1]
     assert set(stream.mean_ms()) == {"det", "trk", "rule", "sink"}
 
@@ -106,3 +107,15 @@ def test_unwritable_out_dir_is_a_user_error(tmp_path):
     with pytest.raises(WorkbenchError) as err:
         run_pipeline(parse_spec(toy_spec_dict()), RunOptions(out_dir=blocker / "out"), toy_registry())
     assert err.value.problems[0].field == "--out"
+
+
+def test_a_block_failing_to_start_closes_those_already_started():
+    from toy_blocks import ToySink
+
+    data = toy_spec_dict()
+    data["nodes"].append({"id": "sink2", "type": "sinks/toy@v1", "config": {"fail_on_start": True}})
+    data["edges"].append({"from": "sink.events", "to": "sink2.events"})  # sink starts before sink2
+    ToySink.started.clear()
+    with pytest.raises(OSError):
+        compiled(data).open_stream(ctx())
+    assert [state.finished for state in ToySink.started] == [True]
