@@ -1,11 +1,10 @@
-"""Every problem a sink raises reads as a sentence in English and Chinese (table: workbench/messages.d/sinks.yaml)."""
+"""Every problem a sink raises reads as a sentence in English and Chinese (table: workbench/messages.yaml)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-import yaml
 
 from blocks.sinks.annotated_video import AnnotatedVideo
 from blocks.sinks.events_file import EventsFile, EventsFileConfig
@@ -14,14 +13,6 @@ from blocks.sinks.webhook import Webhook, WebhookConfig
 from blocks.sinks.work_order import WorkOrder, WorkOrderConfig
 from workbench.block import StreamContext
 from workbench.errors import BlockError
-from workbench.i18n import add_messages
-
-TABLE = Path(__file__).resolve().parents[3] / "workbench" / "messages.d" / "sinks.yaml"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def messages():
-    add_messages(yaml.safe_load(TABLE.read_text(encoding="utf-8")))
 
 
 def raised(block, out: Path) -> BlockError:
