@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: install  ## the bundled demo clip with ground truth (generated, deterministic)
-	@test -f $(WORKBENCH_HOME)/demo/demo.mp4 || $(BIN)/workbench synth demo --out $(WORKBENCH_HOME)/demo
+	@test -f $(WORKBENCH_HOME)/demo/demo_s0.mp4 || $(BIN)/workbench synth demo --out $(WORKBENCH_HOME)/demo
 
 run: demo  ## open the workbench in the browser on embedded defaults
 	$(BIN)/streamlit run app.py --server.address $(HOST) --server.port $(PORT) --server.headless true \
