@@ -22,6 +22,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from workbench.block import Block, BlockConfig, StreamContext
 from workbench.frames import Frame
 from workbench.kinds import Kind, Port
+from workbench.ultralytics_env import prepare_ultralytics
 
 REFERENCE_FPS = 30.0  # track_buffer is counted in frames at this rate, as in ByteTrack
 
@@ -74,7 +75,7 @@ class TrackingState:
 
 def _boxes(dets: sv.Detections, frame: Frame) -> Any:
     """Detections as ultralytics `Boxes` ([x1, y1, x2, y2, conf, cls] rows), the input its trackers expect."""
-    from ultralytics.engine.results import Boxes
+    from ultralytics.engine.results import Boxes  # imported after prepare_ultralytics() in load()/start()
 
     n = len(dets)
     conf = dets.confidence if dets.confidence is not None else np.ones(n, dtype=np.float32)
@@ -98,6 +99,7 @@ class UltralyticsTracker(Block[TrackerConfig]):
         return {"tracker_type": self.tracker_type, **cfg}
 
     def _tracker_cls(self) -> type:
+        prepare_ultralytics()  # offline, safe-load and config-folder settings before ultralytics is first imported
         module, name = self.tracker_class.split(":")
         return getattr(importlib.import_module(module), name)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from workbench.errors import Problem, WorkbenchError
 from workbench.synth.actors import SIZES, Actor, Waypoint
 from workbench.synth.scenario import Region, Scenario
 from workbench.synth.scene import EAST_LANE_Y, LOWER_WALK_Y, UPPER_WALK_Y, WEST_LANE_Y, WIDTH
@@ -141,8 +142,8 @@ SCENARIOS: dict[str, Callable[[], Scenario]] = {
 
 
 def get(name: str) -> Scenario:
-    """The scenario called `name` (one of SCENARIOS)."""
-    try:
-        return SCENARIOS[name]()
-    except KeyError:
-        raise KeyError(f"unknown scenario {name!r}; choose one of {', '.join(SCENARIOS)}") from None
+    """The scenario called `name` (one of SCENARIOS); an unknown name is a user error naming the choices."""
+    if name not in SCENARIOS:
+        raise WorkbenchError([Problem("synth_unknown_scenario", field="scenario",
+                                      params={"name": name, "choices": ", ".join(SCENARIOS)})])
+    return SCENARIOS[name]()

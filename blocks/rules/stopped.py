@@ -1,0 +1,102 @@
+"""Raise a stopped event when a track stands still (illegal parking, broken-down vehicle), optionally in a zone."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import supervision as sv
+from pydantic import Field
+
+from blocks.rules._common import (
+    EPS,
+    POLYGON_HELP,
+    Polygon,
+    TrackMemory,
+    TrackRuleConfig,
+    anchors,
+    inside,
+    make_zone,
+    select,
+    track_event,
+    zone_overlay,
+)
+from workbench.block import Block, Overlay, StreamContext
+from workbench.frames import Frame
+from workbench.kinds import Kind, Port
+
+MOVE_FRAMES = 3  # observations in a row away from the resting point that count as moving (one glitch does not)
+
+
+class StoppedConfig(TrackRuleConfig):
+    polygon: Polygon | None = Field(None, description=POLYGON_HELP + "; empty = the whole image")
+    min_seconds: float = Field(20.0, gt=0, le=86400,
+                               description="Raise the event once a track has stood still this long")
+    max_movement_px: float = Field(10.0, gt=0, le=1000, description=(
+        "Standing still = the anchor stays within this many pixels of where the object came to rest (the mean of "
+        "its positions since). Moving farther for 3 frames in a row ends the stop and re-arms the rule"))
+
+
+@dataclass
+class Stop:
+    since: float = 0.0  # when the current still period began
+    centre: np.ndarray | None = None  # mean anchor position since then
+    samples: int = 0
+    away: int = 0  # observations in a row farther than max_movement_px from the centre
+    reported: bool = False
+
+    def restart(self, pts: float, point: np.ndarray) -> None:
+        self.since, self.centre, self.samples, self.away, self.reported = pts, point.copy(), 1, 0, False
+
+    def update(self, pts: float, point: np.ndarray, max_movement: float) -> None:
+        if self.centre is None:
+            self.restart(pts, point)
+        elif np.hypot(*(point - self.centre)) > max_movement:
+            self.away += 1
+            if self.away >= MOVE_FRAMES:
+                self.restart(pts, point)  # it moved: a later stop is a new episode
+        else:
+            self.away, self.samples = 0, self.samples + 1
+            self.centre += (point - self.centre) / self.samples
+
+
+@dataclass
+class StoppedState:
+    zone: sv.PolygonZone | None
+    tracks: TrackMemory[Stop]
+
+
+class StoppedObject(Block[StoppedConfig]):
+    """Raise one stopped event per stop when a track stays put for min_seconds (value = seconds stopped)."""
+
+    type_id = "rules/stopped@v1"
+    Config = StoppedConfig
+    inputs = (Port("tracks", Kind.TRACKS, description="Tracked objects"),)
+    outputs = (Port("events", Kind.EVENTS, description="One stopped event per stop episode"),)
+    site_fields = ("polygon",)
+
+    def start(self, ctx: StreamContext | None = None) -> StoppedState:
+        cfg = self.config
+        zone = make_zone(cfg.polygon, cfg.anchor) if cfg.polygon is not None else None
+        return StoppedState(zone=zone, tracks=TrackMemory(cfg.forget_after, Stop))
+
+    def process(self, state: StoppedState, frame: Frame, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        cfg = self.config
+        tracks = select(inputs["tracks"], cfg, self.node_id)
+        points, in_zone = anchors(tracks, cfg.anchor), inside(state.zone, tracks)
+        events = []
+        for i, tid in enumerate(tracks.tracker_id):
+            stop = state.tracks.see(tid, frame.pts)
+            stop.update(frame.pts, points[i], cfg.max_movement_px)
+            seconds = frame.pts - stop.since
+            if in_zone[i] and not stop.reported and stop.away == 0 and seconds >= cfg.min_seconds - EPS:
+                stop.reported = True
+                events.append(track_event(self.node_id, frame, "stopped", tracks, i, cfg.name,
+                                          value=round(seconds, 3)))
+        state.tracks.forget_stale(frame.pts)
+        return {"events": tuple(events)}
+
+    def overlays(self) -> list[Overlay]:
+        return zone_overlay(self.node_id, self.config.polygon, self.config.name)

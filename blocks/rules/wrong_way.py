@@ -1,0 +1,110 @@
+"""Raise a wrong_way event when a track moves against the expected direction of traffic."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import supervision as sv
+from pydantic import Field, field_validator
+
+from blocks.rules._common import (
+    POLYGON_HELP,
+    Motion,
+    Polygon,
+    TrackMemory,
+    TrackRuleConfig,
+    anchors,
+    inside,
+    make_zone,
+    select,
+    track_event,
+    zone_overlay,
+)
+from workbench.block import Block, Overlay, StreamContext
+from workbench.frames import Frame
+from workbench.kinds import Kind, Port
+
+
+class WrongWayConfig(TrackRuleConfig):
+    polygon: Polygon | None = Field(None, description=(
+        POLYGON_HELP + "; only motion inside it is checked. Empty = the whole image"))
+    expected_direction: tuple[float, float] = Field(..., description=(
+        "Allowed direction of travel as an image vector [dx, dy] (x to the right, y DOWN the image): [0, 1] = "
+        "moving down the image, [-1, 0] = moving left"))
+    window_seconds: float = Field(1.0, ge=0.1, le=10, description="Judge the motion over the last this many seconds")
+    min_displacement_px: float = Field(20.0, ge=1, le=2000, description=(
+        "Ignore tracks that moved less than this many pixels over the window (standing objects, box jitter)"))
+    max_angle_deg: float = Field(120.0, ge=1, le=179, description=(
+        "Largest angle between the motion and expected_direction that is still fine; more = wrong way. 90 flags "
+        "anything with a backward component, 150 only nearly head-on travel"))
+
+    @field_validator("expected_direction")
+    @classmethod
+    def _not_zero(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if math.hypot(*v) < 1e-9:
+            raise ValueError("expected_direction [0, 0] has no direction: give e.g. [0, 1] for down the image")
+        return v
+
+
+@dataclass
+class Heading:
+    motion: Motion
+    reported: bool = False
+
+
+@dataclass
+class WrongWayState:
+    zone: sv.PolygonZone | None
+    tracks: TrackMemory[Heading]
+
+
+class WrongWay(Block[WrongWayConfig]):
+    """Raise one wrong_way event per track whose recent motion points against the expected direction (value = angle)."""
+
+    type_id = "rules/wrong_way@v1"
+    Config = WrongWayConfig
+    inputs = (Port("tracks", Kind.TRACKS, description="Tracked objects"),)
+    outputs = (Port("events", Kind.EVENTS, description="One wrong_way event per track going the wrong way"),)
+    site_fields = ("polygon", "expected_direction")
+
+    def start(self, ctx: StreamContext | None = None) -> WrongWayState:
+        cfg = self.config
+        zone = make_zone(cfg.polygon, cfg.anchor) if cfg.polygon is not None else None
+        return WrongWayState(zone=zone,
+                             tracks=TrackMemory(cfg.forget_after, lambda: Heading(Motion(cfg.window_seconds))))
+
+    def angle_deg(self, motion: Motion) -> float | None:
+        """Angle between the motion over the window and the expected direction; None if it barely moved."""
+        moved = motion.displacement()
+        length = float(np.hypot(*moved))
+        if length < self.config.min_displacement_px:
+            return None
+        expected = np.asarray(self.config.expected_direction, dtype=float)
+        cos = float(np.dot(moved, expected)) / (length * float(np.hypot(*expected)))
+        return math.degrees(math.acos(max(-1.0, min(1.0, cos))))
+
+    def process(self, state: WrongWayState, frame: Frame, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        cfg = self.config
+        tracks = select(inputs["tracks"], cfg, self.node_id)
+        points, in_zone = anchors(tracks, cfg.anchor), inside(state.zone, tracks)
+        events = []
+        for i, tid in enumerate(tracks.tracker_id):
+            heading = state.tracks.see(tid, frame.pts)
+            if not in_zone[i]:
+                heading.motion.clear()
+                continue
+            heading.motion.add(frame.pts, points[i])
+            angle = self.angle_deg(heading.motion)
+            if angle is not None and angle > cfg.max_angle_deg and not heading.reported:
+                heading.reported = True
+                events.append(track_event(self.node_id, frame, "wrong_way", tracks, i, cfg.name,
+                                          value=round(angle, 1)))
+        state.tracks.forget_stale(frame.pts)
+        return {"events": tuple(events)}
+
+    def overlays(self) -> list[Overlay]:
+        return zone_overlay(self.node_id, self.config.polygon, self.config.name)

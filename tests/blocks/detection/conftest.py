@@ -1,0 +1,74 @@
+"""Fixtures for the detection blocks: real street footage (Debian's opencv-doc) and an offline model zoo."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
+BUNDLED_ZOO = Path(__file__).resolve().parents[3] / "model_zoo"
+
+
+@pytest.fixture(scope="session")
+def vtest_video() -> Path:
+    """vtest.avi (768x576 street scene with pedestrians); installs Debian's opencv-doc when it is missing."""
+    if not VTEST.exists() and not VTEST.with_suffix(".avi.gz").exists():
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update"], check=True, env=env, capture_output=True)
+        subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "opencv-doc"], check=True, env=env,
+                       capture_output=True)
+    if VTEST.exists():
+        return VTEST
+    packed = VTEST.with_suffix(".avi.gz")  # in case the package compresses its examples
+    assert packed.exists(), f"opencv-doc did not provide {VTEST}"
+    with gzip.open(packed) as src, open(VTEST, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    return VTEST
+
+
+@pytest.fixture
+def zoo_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty workbench home and a zoo folder holding only the bundled yolo11n manifest (no weights anywhere)."""
+    home, zoo_dir = tmp_path / "home", tmp_path / "zoo"
+    zoo_dir.mkdir()
+    shutil.copy(BUNDLED_ZOO / "yolo11n.yaml", zoo_dir / "yolo11n.yaml")
+    monkeypatch.setenv("WORKBENCH_HOME", str(home))
+    monkeypatch.setenv("WORKBENCH_ZOO_DIR", str(zoo_dir))
+    monkeypatch.delenv("WORKBENCH_ALLOW_DOWNLOADS", raising=False)
+    return home
+
+
+@pytest.fixture(scope="session")
+def untrained_pt(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real ultralytics checkpoint built offline from yolo11n.yaml (random weights, 80 classes named '0'..'79')."""
+    from workbench.ultralytics_env import prepare_ultralytics
+
+    with pytest.MonkeyPatch.context() as mp:  # ultralytics' settings go to a temporary home, not the checkout
+        mp.setenv("WORKBENCH_HOME", str(tmp_path_factory.mktemp("home")))
+        prepare_ultralytics()
+    from ultralytics import YOLO
+
+    path = tmp_path_factory.mktemp("weights") / "tiny.pt"
+    YOLO("yolo11n.yaml").save(str(path))
+    return path
+
+
+@pytest.fixture
+def evil_pt(tmp_path: Path) -> tuple[Path, Path]:
+    """A checkpoint whose unpickling would create a marker file (stands for any command); returns (file, marker)."""
+    import torch
+
+    marker = tmp_path / "pwned"
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    path = tmp_path / "evil.pt"
+    torch.save({"model": Payload(), "train_args": {}}, path)
+    return path, marker
