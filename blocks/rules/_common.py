@@ -157,6 +157,21 @@ class TrackMemory(Generic[T]):
 
 
 @dataclass
+class ZoneTracks(Generic[T]):
+    """Per-stream state of a zone rule: its zone (None = the whole image) and what it remembers per track."""
+
+    zone: sv.PolygonZone | None
+    tracks: TrackMemory[T]
+
+
+def zone_tracks(config: TrackRuleConfig, polygon: tuple[tuple[float, float], ...] | None,
+                record: Callable[[], T]) -> ZoneTracks[T]:
+    """Fresh state for a zone rule: the zone from `polygon` (if any) and an empty per-track memory."""
+    zone = make_zone(polygon, config.anchor) if polygon is not None else None
+    return ZoneTracks(zone=zone, tracks=TrackMemory(config.forget_after, record))
+
+
+@dataclass
 class Debounced:
     """A yes/no state (inside a zone, crowded) that changes only after `min_frames` agreeing observations in a row.
 

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import supervision as sv
 from pydantic import Field
 
 from blocks.rules._common import (
@@ -14,13 +13,13 @@ from blocks.rules._common import (
     POLYGON_HELP,
     Debounced,
     Polygon,
-    TrackMemory,
     TrackRuleConfig,
+    ZoneTracks,
     inside,
-    make_zone,
     select,
     track_event,
     zone_overlay,
+    zone_tracks,
 )
 from workbench.block import Block, Overlay, StreamContext
 from workbench.frames import Frame
@@ -42,11 +41,6 @@ class Visit:
     reported: bool = False
 
 
-@dataclass
-class DwellState:
-    zone: sv.PolygonZone
-    tracks: TrackMemory[Visit]
-
 
 class DwellTime(Block[DwellConfig]):
     """Raise one dwell event per visit when a track has been inside the zone for min_seconds (value = seconds)."""
@@ -57,11 +51,10 @@ class DwellTime(Block[DwellConfig]):
     outputs = (Port("events", Kind.EVENTS, description="One dwell event per visit that lasts long enough"),)
     site_fields = ("polygon",)
 
-    def start(self, ctx: StreamContext | None = None) -> DwellState:
-        return DwellState(zone=make_zone(self.config.polygon, self.config.anchor),
-                          tracks=TrackMemory(self.config.forget_after, Visit))
+    def start(self, ctx: StreamContext | None = None) -> ZoneTracks[Visit]:
+        return zone_tracks(self.config, self.config.polygon, Visit)
 
-    def process(self, state: DwellState, frame: Frame, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    def process(self, state: ZoneTracks[Visit], frame: Frame, inputs: Mapping[str, Any]) -> dict[str, Any]:
         cfg = self.config
         tracks = select(inputs["tracks"], cfg, self.node_id)
         events = []

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import supervision as sv
 from pydantic import Field
 
 from blocks.rules._common import (
@@ -15,14 +14,14 @@ from blocks.rules._common import (
     POLYGON_HELP,
     Motion,
     Polygon,
-    TrackMemory,
     TrackRuleConfig,
+    ZoneTracks,
     anchors,
     inside,
-    make_zone,
     select,
     track_event,
     zone_overlay,
+    zone_tracks,
 )
 from workbench.block import Block, Overlay, StreamContext
 from workbench.frames import Frame
@@ -46,11 +45,6 @@ class Measure:
     reported: bool = False
 
 
-@dataclass
-class SpeedState:
-    zone: sv.PolygonZone | None
-    tracks: TrackMemory[Measure]
-
 
 class SpeedEstimate(Block[SpeedConfig]):
     """Raise one speeding event per track when its speed over the window reaches the limit (value = km/h)."""
@@ -61,10 +55,9 @@ class SpeedEstimate(Block[SpeedConfig]):
     outputs = (Port("events", Kind.EVENTS, description="One speeding event per track over the limit"),)
     site_fields = ("polygon", "pixels_per_meter")
 
-    def start(self, ctx: StreamContext | None = None) -> SpeedState:
+    def start(self, ctx: StreamContext | None = None) -> ZoneTracks[Measure]:
         cfg = self.config
-        zone = make_zone(cfg.polygon, cfg.anchor) if cfg.polygon is not None else None
-        return SpeedState(zone=zone, tracks=TrackMemory(cfg.forget_after, lambda: Measure(Motion(cfg.window_seconds))))
+        return zone_tracks(cfg, cfg.polygon, lambda: Measure(Motion(cfg.window_seconds)))
 
     def speed_kmh(self, motion: Motion) -> float | None:
         """km/h over the window, None until the track has been measured for a whole window."""
@@ -73,7 +66,7 @@ class SpeedEstimate(Block[SpeedConfig]):
         metres = float(np.hypot(*motion.displacement())) / self.config.pixels_per_meter
         return metres / motion.span() * 3.6
 
-    def process(self, state: SpeedState, frame: Frame, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    def process(self, state: ZoneTracks[Measure], frame: Frame, inputs: Mapping[str, Any]) -> dict[str, Any]:
         cfg = self.config
         tracks = select(inputs["tracks"], cfg, self.node_id)
         points, in_zone = anchors(tracks, cfg.anchor), inside(state.zone, tracks)

@@ -7,21 +7,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import supervision as sv
 from pydantic import Field
 
 from blocks.rules._common import (
     EPS,
     POLYGON_HELP,
     Polygon,
-    TrackMemory,
     TrackRuleConfig,
+    ZoneTracks,
     anchors,
     inside,
-    make_zone,
     select,
     track_event,
     zone_overlay,
+    zone_tracks,
 )
 from workbench.block import Block, Overlay, StreamContext
 from workbench.frames import Frame
@@ -62,11 +61,6 @@ class Stop:
             self.centre += (point - self.centre) / self.samples
 
 
-@dataclass
-class StoppedState:
-    zone: sv.PolygonZone | None
-    tracks: TrackMemory[Stop]
-
 
 class StoppedObject(Block[StoppedConfig]):
     """Raise one stopped event per stop when a track stays put for min_seconds (value = seconds stopped)."""
@@ -77,12 +71,10 @@ class StoppedObject(Block[StoppedConfig]):
     outputs = (Port("events", Kind.EVENTS, description="One stopped event per stop episode"),)
     site_fields = ("polygon",)
 
-    def start(self, ctx: StreamContext | None = None) -> StoppedState:
-        cfg = self.config
-        zone = make_zone(cfg.polygon, cfg.anchor) if cfg.polygon is not None else None
-        return StoppedState(zone=zone, tracks=TrackMemory(cfg.forget_after, Stop))
+    def start(self, ctx: StreamContext | None = None) -> ZoneTracks[Stop]:
+        return zone_tracks(self.config, self.config.polygon, Stop)
 
-    def process(self, state: StoppedState, frame: Frame, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    def process(self, state: ZoneTracks[Stop], frame: Frame, inputs: Mapping[str, Any]) -> dict[str, Any]:
         cfg = self.config
         tracks = select(inputs["tracks"], cfg, self.node_id)
         points, in_zone = anchors(tracks, cfg.anchor), inside(state.zone, tracks)

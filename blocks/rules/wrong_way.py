@@ -8,21 +8,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import supervision as sv
 from pydantic import Field, field_validator
 
 from blocks.rules._common import (
     POLYGON_HELP,
     Motion,
     Polygon,
-    TrackMemory,
     TrackRuleConfig,
+    ZoneTracks,
     anchors,
     inside,
-    make_zone,
     select,
     track_event,
     zone_overlay,
+    zone_tracks,
 )
 from workbench.block import Block, Overlay, StreamContext
 from workbench.frames import Frame
@@ -56,11 +55,6 @@ class Heading:
     reported: bool = False
 
 
-@dataclass
-class WrongWayState:
-    zone: sv.PolygonZone | None
-    tracks: TrackMemory[Heading]
-
 
 class WrongWay(Block[WrongWayConfig]):
     """Raise one wrong_way event per track whose recent motion points against the expected direction (value = angle)."""
@@ -71,11 +65,9 @@ class WrongWay(Block[WrongWayConfig]):
     outputs = (Port("events", Kind.EVENTS, description="One wrong_way event per track going the wrong way"),)
     site_fields = ("polygon", "expected_direction")
 
-    def start(self, ctx: StreamContext | None = None) -> WrongWayState:
+    def start(self, ctx: StreamContext | None = None) -> ZoneTracks[Heading]:
         cfg = self.config
-        zone = make_zone(cfg.polygon, cfg.anchor) if cfg.polygon is not None else None
-        return WrongWayState(zone=zone,
-                             tracks=TrackMemory(cfg.forget_after, lambda: Heading(Motion(cfg.window_seconds))))
+        return zone_tracks(cfg, cfg.polygon, lambda: Heading(Motion(cfg.window_seconds)))
 
     def angle_deg(self, motion: Motion) -> float | None:
         """Angle between the motion over the window and the expected direction; None if it barely moved."""
@@ -87,7 +79,7 @@ class WrongWay(Block[WrongWayConfig]):
         cos = float(np.dot(moved, expected)) / (length * float(np.hypot(*expected)))
         return math.degrees(math.acos(max(-1.0, min(1.0, cos))))
 
-    def process(self, state: WrongWayState, frame: Frame, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    def process(self, state: ZoneTracks[Heading], frame: Frame, inputs: Mapping[str, Any]) -> dict[str, Any]:
         cfg = self.config
         tracks = select(inputs["tracks"], cfg, self.node_id)
         points, in_zone = anchors(tracks, cfg.anchor), inside(state.zone, tracks)

@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Literal
 
-import supervision as sv
 from pydantic import Field
 
 from blocks.rules._common import (
     POLYGON_HELP,
     Debounced,
     Polygon,
-    TrackMemory,
     TrackRuleConfig,
+    ZoneTracks,
     inside,
-    make_zone,
     select,
     track_event,
     zone_overlay,
+    zone_tracks,
 )
 from workbench.block import Block, Overlay, StreamContext
 from workbench.frames import Frame
@@ -38,11 +36,6 @@ class ZoneEnterExitConfig(TrackRuleConfig):
         "video); off = only tracks seen outside first and then inside count as entering. Exits are raised either way"))
 
 
-@dataclass
-class ZoneState:
-    zone: sv.PolygonZone
-    tracks: TrackMemory[Debounced]
-
 
 class ZoneEnterExit(Block[ZoneEnterExitConfig]):
     """Raise zone_enter when a track comes into the zone and zone_exit (value = seconds inside) when it leaves."""
@@ -53,11 +46,10 @@ class ZoneEnterExit(Block[ZoneEnterExitConfig]):
     outputs = (Port("events", Kind.EVENTS, description="zone_enter and zone_exit events"),)
     site_fields = ("polygon",)
 
-    def start(self, ctx: StreamContext | None = None) -> ZoneState:
-        return ZoneState(zone=make_zone(self.config.polygon, self.config.anchor),
-                         tracks=TrackMemory(self.config.forget_after, Debounced))
+    def start(self, ctx: StreamContext | None = None) -> ZoneTracks[Debounced]:
+        return zone_tracks(self.config, self.config.polygon, Debounced)
 
-    def process(self, state: ZoneState, frame: Frame, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    def process(self, state: ZoneTracks[Debounced], frame: Frame, inputs: Mapping[str, Any]) -> dict[str, Any]:
         cfg = self.config
         tracks = select(inputs["tracks"], cfg, self.node_id)
         events = []
