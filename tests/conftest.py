@@ -17,6 +17,7 @@ os.environ.setdefault("YOLO_AUTOINSTALL", "0")
 os.environ.setdefault("WORKBENCH_HOME", tempfile.mkdtemp(prefix="workbench-home-"))
 
 VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
+BUNDLED_ZOO = Path(__file__).resolve().parents[1] / "model_zoo"
 
 
 @pytest.fixture(scope="session")
@@ -34,3 +35,30 @@ def vtest_video() -> Path:
     with gzip.open(packed) as src, open(VTEST, "wb") as dst:
         shutil.copyfileobj(src, dst)
     return VTEST
+
+
+@pytest.fixture
+def zoo_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty workbench home and a zoo folder holding only the bundled yolo11n manifest (no weights anywhere)."""
+    home, zoo_dir = tmp_path / "home", tmp_path / "zoo"
+    zoo_dir.mkdir()
+    shutil.copy(BUNDLED_ZOO / "yolo11n.yaml", zoo_dir / "yolo11n.yaml")
+    monkeypatch.setenv("WORKBENCH_HOME", str(home))
+    monkeypatch.setenv("WORKBENCH_ZOO_DIR", str(zoo_dir))
+    monkeypatch.delenv("WORKBENCH_ALLOW_DOWNLOADS", raising=False)
+    return home
+
+
+@pytest.fixture(scope="session")
+def untrained_pt(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real ultralytics checkpoint built offline from yolo11n.yaml (random weights, 80 classes named '0'..'79')."""
+    from workbench.ultralytics_env import prepare_ultralytics
+
+    with pytest.MonkeyPatch.context() as mp:  # ultralytics' settings go to a temporary home, not the checkout
+        mp.setenv("WORKBENCH_HOME", str(tmp_path_factory.mktemp("home")))
+        prepare_ultralytics()
+    from ultralytics import YOLO
+
+    path = tmp_path_factory.mktemp("weights") / "tiny.pt"
+    YOLO("yolo11n.yaml").save(str(path))
+    return path

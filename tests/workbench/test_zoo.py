@@ -16,31 +16,6 @@ from workbench.ultralytics_env import prepare_ultralytics
 BUNDLED = Path(__file__).resolve().parents[2] / "model_zoo"
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Empty workbench home; the zoo folder holds a copy of the bundled yolo11n manifest only."""
-    zoo_dir = tmp_path / "zoo"
-    zoo_dir.mkdir()
-    shutil.copy(BUNDLED / "yolo11n.yaml", zoo_dir)
-    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("WORKBENCH_ZOO_DIR", str(zoo_dir))
-    monkeypatch.delenv("WORKBENCH_ALLOW_DOWNLOADS", raising=False)
-    return tmp_path / "home"
-
-
-@pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A real ultralytics checkpoint built offline (untrained yolo11n: 80 classes named '0'..'79')."""
-    with pytest.MonkeyPatch.context() as mp:  # ultralytics' settings go to a temporary home, not the checkout
-        mp.setenv("WORKBENCH_HOME", str(tmp_path_factory.mktemp("home")))
-        prepare_ultralytics()
-    from ultralytics import YOLO
-
-    path = tmp_path_factory.mktemp("weights") / "best.pt"
-    YOLO("yolo11n.yaml").save(str(path))
-    return path
-
-
 def problem_of(err: pytest.ExceptionInfo[WorkbenchError]):
     assert len(err.value.problems) == 1
     return err.value.problems[0]
@@ -57,26 +32,26 @@ def test_bundled_manifests_are_valid_and_carry_no_weights(monkeypatch):
         assert zoo.read_manifest(path).id == path.stem
 
 
-def test_missing_weights_offline_says_how_to_import(home):
+def test_missing_weights_offline_says_how_to_import(zoo_home):
     with pytest.raises(BlockError) as err:
         zoo.resolve_weights("yolo11n", "det", "model")
     problem = problem_of(err)
     assert (problem.code, problem.node, problem.field) == ("weights_missing", "det", "model")
     assert problem.params["hint"] == "workbench zoo import FILE --id yolo11n"
-    assert str(home / "models" / "yolo11n" / "yolo11n.pt") in problem.params["looked"]
+    assert str(zoo_home / "models" / "yolo11n" / "yolo11n.pt") in problem.params["looked"]
 
 
-def test_downloads_only_when_allowed(home, monkeypatch):
+def test_downloads_only_when_allowed(zoo_home, monkeypatch):
     monkeypatch.setenv("WORKBENCH_ALLOW_DOWNLOADS", "1")
     target = zoo.resolve_weights("yolo11n")
-    assert target == home / "models" / "yolo11n" / "yolo11n.pt"  # ultralytics would fetch the release file here
+    assert target == zoo_home / "models" / "yolo11n" / "yolo11n.pt"  # ultralytics would fetch the release file here
     assert not target.exists()
     monkeypatch.setenv("WORKBENCH_ALLOW_DOWNLOADS", "0")
     with pytest.raises(BlockError):
         zoo.resolve_weights("yolo11n")
 
 
-def test_unknown_model_lists_the_known_ids(home):
+def test_unknown_model_lists_the_known_ids(zoo_home):
     with pytest.raises(BlockError) as err:
         zoo.get_model("yolo5000", "det", "model")
     problem = problem_of(err)
@@ -84,39 +59,39 @@ def test_unknown_model_lists_the_known_ids(home):
         "unknown_model", "det", "model", "yolo11n")
 
 
-def test_import_copies_hashes_and_reads_class_names(home, checkpoint, tmp_path):
+def test_import_copies_hashes_and_reads_class_names(zoo_home, untrained_pt, tmp_path):
     source = tmp_path / "upload" / "best.pt"
     source.parent.mkdir()
-    shutil.copy(checkpoint, source)
+    shutil.copy(untrained_pt, source)
     manifest = zoo.import_weights(source, "bikes", license="CC-BY-4.0", description="bikes on Elm St")
     source.unlink()  # the zoo keeps its own copy
     path = zoo.resolve_weights("bikes")
-    assert path.parent == home / "models" / "bikes" and path.suffix == ".pt"
+    assert path.parent == zoo_home / "models" / "bikes" and path.suffix == ".pt"
     assert manifest.weights.sha256 == zoo.sha256_of(path)
-    assert manifest.classes == [str(i) for i in range(80)]  # read from the checkpoint itself
-    on_disk = yaml.safe_load((home / "models" / "bikes.yaml").read_text())
+    assert manifest.classes == [str(i) for i in range(80)]  # read from the untrained_pt itself
+    on_disk = yaml.safe_load((zoo_home / "models" / "bikes.yaml").read_text())
     assert on_disk["id"] == "bikes" and on_disk["license"] == "CC-BY-4.0" and on_disk["weights"]["sha256"]
     assert [m.id for m in zoo.list_models()] == ["bikes", "yolo11n"]
     model = zoo.load_detector(path)
     assert len(model.names) == 80
 
 
-def test_import_renames_classes_but_keeps_their_number(home, checkpoint):
+def test_import_renames_classes_but_keeps_their_number(zoo_home, untrained_pt):
     names = [f"c{i}" for i in range(80)]
-    assert zoo.import_weights(checkpoint, "renamed", classes=names).classes == names
+    assert zoo.import_weights(untrained_pt, "renamed", classes=names).classes == names
     with pytest.raises(BlockError) as err:
-        zoo.import_weights(checkpoint, "renamed", classes=["car", "bus"])
+        zoo.import_weights(untrained_pt, "renamed", classes=["car", "bus"])
     assert problem_of(err).code == "model_classes_mismatch"
 
 
-def test_imported_model_replaces_bundled_one_offline(home, checkpoint):
-    zoo.import_weights(checkpoint, "yolo11n")
-    assert zoo.resolve_weights("yolo11n") == home / "models" / "yolo11n" / "yolo11n.pt"
+def test_imported_model_replaces_bundled_one_offline(zoo_home, untrained_pt):
+    zoo.import_weights(untrained_pt, "yolo11n")
+    assert zoo.resolve_weights("yolo11n") == zoo_home / "models" / "yolo11n" / "yolo11n.pt"
     assert zoo.get_model("yolo11n").classes[0] == "0"
 
 
-def test_changed_file_is_refused_until_imported_again(home, checkpoint):
-    zoo.import_weights(checkpoint, "tiny")
+def test_changed_file_is_refused_until_imported_again(zoo_home, untrained_pt):
+    zoo.import_weights(untrained_pt, "tiny")
     cached = zoo.resolve_weights("tiny")
     cached.write_bytes(cached.read_bytes()[:-10] + b"0123456789")
     with pytest.raises(BlockError) as err:
@@ -124,11 +99,11 @@ def test_changed_file_is_refused_until_imported_again(home, checkpoint):
     problem = problem_of(err)
     assert (problem.code, problem.node, problem.field) == ("weights_changed", "det", "model")
     assert problem.params["hint"] == "workbench zoo import FILE --id tiny"
-    zoo.import_weights(checkpoint, "tiny")
+    zoo.import_weights(untrained_pt, "tiny")
     assert zoo.resolve_weights("tiny") == cached
 
 
-def test_crafted_checkpoint_is_refused_and_never_runs(home, tmp_path):
+def test_crafted_checkpoint_is_refused_and_never_runs(zoo_home, tmp_path):
     import torch
 
     marker = tmp_path / "pwned"
@@ -144,14 +119,14 @@ def test_crafted_checkpoint_is_refused_and_never_runs(home, tmp_path):
             attempt()
         assert problem_of(err).code == "weights_unsafe"
     assert not marker.exists()
-    assert not (home / "models" / "evil.yaml").exists()
+    assert not (zoo_home / "models" / "evil.yaml").exists()
 
 
 @pytest.mark.parametrize(("name", "content", "code"), [
-    ("junk.pt", b"not a checkpoint", "weights_unreadable"),
+    ("junk.pt", b"not a untrained_pt", "weights_unreadable"),
     ("model.bin", b"\0" * 16, "weights_format"),
 ])
-def test_unusable_files_are_refused(home, tmp_path, name, content, code):
+def test_unusable_files_are_refused(zoo_home, tmp_path, name, content, code):
     path = tmp_path / name
     path.write_bytes(content)
     with pytest.raises(BlockError) as err:
@@ -159,16 +134,16 @@ def test_unusable_files_are_refused(home, tmp_path, name, content, code):
     assert problem_of(err).code == code
 
 
-def test_import_checks_id_and_file(home, tmp_path, checkpoint):
+def test_import_checks_id_and_file(zoo_home, tmp_path, untrained_pt):
     with pytest.raises(BlockError) as err:
         zoo.import_weights(tmp_path / "nope.pt", "x")
     assert (problem_of(err).code, problem_of(err).field) == ("import_file_missing", "file")
     with pytest.raises(BlockError) as err:
-        zoo.import_weights(checkpoint, "../../etc")
+        zoo.import_weights(untrained_pt, "../../etc")
     assert (problem_of(err).code, problem_of(err).field) == ("model_id_invalid", "id")
 
 
-def test_broken_manifest_names_the_file(home):
+def test_broken_manifest_names_the_file(zoo_home):
     bad = Path(os.environ["WORKBENCH_ZOO_DIR"]) / "bad.yaml"
     bad.write_text("id: bad\nweights: {}\n")
     with pytest.raises(BlockError) as err:
@@ -178,7 +153,7 @@ def test_broken_manifest_names_the_file(home):
     assert "weights.file" in problem.params["detail"]
 
 
-def test_ultralytics_is_prepared_offline_and_safe(home):
+def test_ultralytics_is_prepared_offline_and_safe(zoo_home):
     config_dir = prepare_ultralytics()
     assert prepare_ultralytics() == config_dir  # idempotent
     import ultralytics.utils as ul
@@ -193,7 +168,7 @@ def test_ultralytics_is_prepared_offline_and_safe(home):
     assert Path(check_font("Arial.ttf")).parent == config_dir  # found locally: nothing to download
 
 
-def test_onnx_without_onnxruntime_says_what_to_install(home, tmp_path, monkeypatch):
+def test_onnx_without_onnxruntime_says_what_to_install(zoo_home, tmp_path, monkeypatch):
     import importlib.util
 
     real_find_spec = importlib.util.find_spec
