@@ -115,8 +115,8 @@ def cmd_zoo_import(args: argparse.Namespace) -> int:
 def cmd_synth(args: argparse.Namespace) -> int:
     from workbench.synth import generate
 
-    result = generate(args.scenario, Path(args.out), seed=args.seed)
-    print(json.dumps({k: str(v) for k, v in (result.items() if isinstance(result, dict) else vars(result).items())}))
+    clip = generate(args.scenario, Path(args.out), seed=args.seed)
+    print(json.dumps({"video": str(clip.video), "truth": str(clip.truth)}))
     return EXIT_OK
 
 

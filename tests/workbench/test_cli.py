@@ -188,3 +188,12 @@ def test_blocks_listing_is_human_and_json():
     line = next(b for b in described if b["type"] == "rules/line_crossing@v1")
     assert line["category"] == "rules" and line["inputs"][0]["kind"] == "tracks"
     assert "start" in line["config_schema"]["properties"]
+
+
+def test_synth_writes_clip_and_truth(tmp_path):
+    out = workbench("synth", "restricted_zone", "--out", str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    written = json.loads(out.stdout)
+    assert is_h264_mp4(written["video"])
+    assert json.loads(Path(written["truth"]).read_text())["scenario"] == "restricted_zone"
+    assert_user_error(workbench("synth", "volcano", "--out", str(tmp_path)), "volcano")
