@@ -9,7 +9,7 @@ from __future__ import annotations
 import graphlib
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from workbench.block import Block, SourceBlock, StreamContext
@@ -38,7 +38,7 @@ class CompiledPipeline:
     def open_stream(self, ctx: StreamContext) -> Stream:
         """Fresh per-stream state for every block (sinks open their files here)."""
         overlays = tuple(o for n in self.nodes for o in n.block.overlays())
-        ctx = StreamContext(**{**ctx.__dict__, "overlays": overlays})
+        ctx = replace(ctx, overlays=overlays)
         stream = Stream(self, ctx)
         stream.reset()
         return stream
