@@ -38,7 +38,7 @@ class _Location(BlockConfig):
 
 
 class ImageFolderConfig(WindowConfig, _Location):  # bases in this order so that `path` comes first in forms
-    pass
+    """Which folder of images to play as a video, and which of them."""
 
 
 def natural_key(name: str) -> list[object]:

@@ -26,7 +26,7 @@ class _Location(BlockConfig):
 
 
 class VideoFileConfig(WindowConfig, _Location):  # bases in this order so that `path` comes first in forms
-    pass
+    """Where the video is, and which frames of it to play."""
 
 
 def is_url(path: str) -> bool:
