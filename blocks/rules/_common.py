@@ -157,6 +157,14 @@ class TrackMemory(Generic[T]):
 
 
 @dataclass
+class WatchedMotion:
+    """A track's recent motion and whether the rule has already reported it (once per track)."""
+
+    motion: Motion
+    reported: bool = False
+
+
+@dataclass
 class ZoneTracks(Generic[T]):
     """Per-stream state of a zone rule: its zone (None = the whole image) and what it remembers per track."""
 

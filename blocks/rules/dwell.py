@@ -41,7 +41,6 @@ class Visit:
     reported: bool = False
 
 
-
 class DwellTime(Block[DwellConfig]):
     """Raise one dwell event per visit when a track has been inside the zone for min_seconds (value = seconds)."""
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -15,6 +14,7 @@ from blocks.rules._common import (
     Motion,
     Polygon,
     TrackRuleConfig,
+    WatchedMotion,
     ZoneTracks,
     anchors,
     inside,
@@ -39,13 +39,6 @@ class SpeedConfig(TrackRuleConfig):
     limit_kmh: float = Field(50.0, gt=0, le=500, description="Raise a speeding event when the estimate reaches this")
 
 
-@dataclass
-class Measure:
-    motion: Motion
-    reported: bool = False
-
-
-
 class SpeedEstimate(Block[SpeedConfig]):
     """Raise one speeding event per track when its speed over the window reaches the limit (value = km/h)."""
 
@@ -55,9 +48,9 @@ class SpeedEstimate(Block[SpeedConfig]):
     outputs = (Port("events", Kind.EVENTS, description="One speeding event per track over the limit"),)
     site_fields = ("polygon", "pixels_per_meter")
 
-    def start(self, ctx: StreamContext | None = None) -> ZoneTracks[Measure]:
+    def start(self, ctx: StreamContext | None = None) -> ZoneTracks[WatchedMotion]:
         cfg = self.config
-        return zone_tracks(cfg, cfg.polygon, lambda: Measure(Motion(cfg.window_seconds)))
+        return zone_tracks(cfg, cfg.polygon, lambda: WatchedMotion(Motion(cfg.window_seconds)))
 
     def speed_kmh(self, motion: Motion) -> float | None:
         """km/h over the window, None until the track has been measured for a whole window."""
@@ -66,7 +59,7 @@ class SpeedEstimate(Block[SpeedConfig]):
         metres = float(np.hypot(*motion.displacement())) / self.config.pixels_per_meter
         return metres / motion.span() * 3.6
 
-    def process(self, state: ZoneTracks[Measure], frame: Frame, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    def process(self, state: ZoneTracks[WatchedMotion], frame: Frame, inputs: Mapping[str, Any]) -> dict[str, Any]:
         cfg = self.config
         tracks = select(inputs["tracks"], cfg, self.node_id)
         points, in_zone = anchors(tracks, cfg.anchor), inside(state.zone, tracks)

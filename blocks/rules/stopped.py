@@ -61,7 +61,6 @@ class Stop:
             self.centre += (point - self.centre) / self.samples
 
 
-
 class StoppedObject(Block[StoppedConfig]):
     """Raise one stopped event per stop when a track stays put for min_seconds (value = seconds stopped)."""
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -15,6 +14,7 @@ from blocks.rules._common import (
     Motion,
     Polygon,
     TrackRuleConfig,
+    WatchedMotion,
     ZoneTracks,
     anchors,
     inside,
@@ -49,13 +49,6 @@ class WrongWayConfig(TrackRuleConfig):
         return v
 
 
-@dataclass
-class Heading:
-    motion: Motion
-    reported: bool = False
-
-
-
 class WrongWay(Block[WrongWayConfig]):
     """Raise one wrong_way event per track whose recent motion points against the expected direction (value = angle)."""
 
@@ -65,9 +58,9 @@ class WrongWay(Block[WrongWayConfig]):
     outputs = (Port("events", Kind.EVENTS, description="One wrong_way event per track going the wrong way"),)
     site_fields = ("polygon", "expected_direction")
 
-    def start(self, ctx: StreamContext | None = None) -> ZoneTracks[Heading]:
+    def start(self, ctx: StreamContext | None = None) -> ZoneTracks[WatchedMotion]:
         cfg = self.config
-        return zone_tracks(cfg, cfg.polygon, lambda: Heading(Motion(cfg.window_seconds)))
+        return zone_tracks(cfg, cfg.polygon, lambda: WatchedMotion(Motion(cfg.window_seconds)))
 
     def angle_deg(self, motion: Motion) -> float | None:
         """Angle between the motion over the window and the expected direction; None if it barely moved."""
@@ -79,7 +72,7 @@ class WrongWay(Block[WrongWayConfig]):
         cos = float(np.dot(moved, expected)) / (length * float(np.hypot(*expected)))
         return math.degrees(math.acos(max(-1.0, min(1.0, cos))))
 
-    def process(self, state: ZoneTracks[Heading], frame: Frame, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    def process(self, state: ZoneTracks[WatchedMotion], frame: Frame, inputs: Mapping[str, Any]) -> dict[str, Any]:
         cfg = self.config
         tracks = select(inputs["tracks"], cfg, self.node_id)
         points, in_zone = anchors(tracks, cfg.anchor), inside(state.zone, tracks)

@@ -36,7 +36,6 @@ class ZoneEnterExitConfig(TrackRuleConfig):
         "video); off = only tracks seen outside first and then inside count as entering. Exits are raised either way"))
 
 
-
 class ZoneEnterExit(Block[ZoneEnterExitConfig]):
     """Raise zone_enter when a track comes into the zone and zone_exit (value = seconds inside) when it leaves."""
 
