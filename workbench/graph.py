@@ -27,6 +27,8 @@ class CompiledNode:
     block: Block
     # input port -> the (node, port) outputs feeding it, in edge order
     wiring: Mapping[str, tuple[tuple[str, str], ...]]
+    many_inputs: frozenset[str] = frozenset()  # inputs whose feeds are concatenated (looked up once, not per frame)
+    event_outputs: frozenset[str] = frozenset()  # outputs of kind events, counted in the summary
 
 
 @dataclass(frozen=True)
@@ -75,8 +77,7 @@ class Stream:
             inputs = {}
             for port, feeds in node.wiring.items():
                 got = [values[f] for f in feeds if f in values]
-                spec = node.block.input(port)
-                if spec.many:
+                if port in node.many_inputs:
                     inputs[port] = tuple(ev for batch in got for ev in batch)
                 elif got:
                     inputs[port] = got[0]
@@ -90,7 +91,7 @@ class Stream:
             self.total_ms[node.id] += (time.perf_counter() - start) * 1000.0
             for port, value in outputs.items():
                 values[(node.id, port)] = value
-                if node.block.output(port).kind is Kind.EVENTS:
+                if port in node.event_outputs:
                     self._count(node.id, value)
         self.calls += 1
         return values
@@ -141,7 +142,10 @@ def compile_pipeline(spec: PipelineSpec, registry: BlockRegistry | None = None, 
         node = by_id[node_id]
         cls = registry.get(node.type)
         block = cls(cls.Config.model_validate(node.config), node_id=node_id)
-        compiled.append(CompiledNode(node_id, block, {p: tuple(f) for p, f in wiring[node_id].items()}))
+        compiled.append(CompiledNode(
+            node_id, block, {p: tuple(f) for p, f in wiring[node_id].items()},
+            many_inputs=frozenset(p.name for p in cls.inputs if p.many),
+            event_outputs=frozenset(p.name for p in cls.outputs if p.kind is Kind.EVENTS)))
     source = next(n for n in compiled if isinstance(n.block, SourceBlock))
     rest = tuple(n for n in compiled if n is not source)
     if load:
