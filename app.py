@@ -1,10 +1,10 @@
-"""Streamlit entry: a router over thin pages. The canvas builder and run pages come with the app issue."""
+"""Streamlit entry: a router over thin pages (workbench/ui/pages)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from workbench.ui import pages
+from workbench.ui.pages import all_pages
 
 st.set_page_config(page_title="Video Workbench", layout="wide")
-st.navigation(pages.all_pages()).run()
+st.navigation(all_pages()).run()

@@ -1,0 +1,21 @@
+"""The router's pages: Build (canvas), Run, Blocks. Each page is a thin function over tested modules."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from workbench.ui.common import language_picker, tr
+
+
+def all_pages() -> list:
+    """The pages in menu order, titled in the current language; the Build page is the default."""
+    from workbench.ui.pages.blocks import blocks_page
+    from workbench.ui.pages.build import build_page
+    from workbench.ui.pages.run import run_page
+
+    language_picker()
+    pages = {"build": st.Page(build_page, title=tr("app.build.title"), url_path="build", default=True, icon="🧩"),
+             "run": st.Page(run_page, title=tr("app.run.title"), url_path="run", icon="▶️"),
+             "blocks": st.Page(blocks_page, title=tr("app.blocks.title"), url_path="blocks", icon="📚")}
+    st.session_state["pages"] = pages  # for st.switch_page from one page to another
+    return list(pages.values())

@@ -1,0 +1,151 @@
+"""Build page: palette, canvas, node settings and the problems panel. Logic lives in draft/editor/canvas_model."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from workbench.errors import PipelineInvalid, Problem
+from workbench.spec import spec_from_yaml
+from workbench.ui import library
+from workbench.ui.canvas_model import canvas_view
+from workbench.ui.common import catalog, lang, registry, tr
+from workbench.ui.draft import Draft, new_draft, open_draft
+from workbench.ui.palette import palette_groups
+from workbench.ui.settings_panel import settings_panel
+from workbench.validate import validate
+
+DRAFT_KEY = "draft"
+
+
+def current_draft() -> Draft:
+    if DRAFT_KEY not in st.session_state:
+        st.session_state[DRAFT_KEY] = new_draft()
+    return st.session_state[DRAFT_KEY]
+
+
+def build_page() -> None:
+    draft = current_draft()
+    st.title(tr("app.build.title"))
+    file_bar(draft)
+    problems = validate(draft.spec, registry())
+    left, middle, right = st.columns([1.1, 3.3, 1.7], gap="small")
+    with left:
+        palette(draft)
+    with middle:
+        canvas(draft, problems)
+    with right:
+        settings_panel(draft, problems)
+    problems_panel(draft, validate(draft.spec, registry()))
+
+
+def file_bar(draft: Draft) -> None:
+    """New / open / save / save as / duplicate / upload / download / run."""
+    status = tr("app.build.unsaved") if draft.dirty else tr("app.build.saved")
+    st.caption(f"**{draft.name or tr('app.build.untitled')}** · {draft.spec.meta.name} · {status}")
+    entries = library.list_pipelines()
+    cols = st.columns([2.2, 1, 1, 1, 1.6, 1, 1, 1])
+    labels = {str(e.path): (tr("app.build.template") if e.bundled else "📄") + f" {e.name}" for e in entries}
+    chosen = cols[0].selectbox(tr("app.build.open_label"), list(labels), format_func=labels.get,
+                               label_visibility="collapsed", key="open_choice", index=None,
+                               placeholder=tr("app.build.open_placeholder"))
+    if cols[1].button(tr("app.build.open"), key="open", disabled=chosen is None, use_container_width=True):
+        entry = next(e for e in entries if str(e.path) == chosen)
+        _replace_draft(open_draft(entry))
+    if cols[2].button(tr("app.build.new"), key="new", use_container_width=True):
+        _replace_draft(new_draft())
+    if cols[3].button(tr("app.build.save"), key="save", type="primary", use_container_width=True):
+        _save(draft, draft.name or library.free_name(draft.template or draft.spec.meta.name), overwrite=True)
+    save_as = cols[4].text_input(tr("app.build.save_as_name"), key="save_as_name", label_visibility="collapsed",
+                                 placeholder=tr("app.build.save_as_name"))
+    if cols[5].button(tr("app.build.save_as"), key="save_as", use_container_width=True, disabled=not save_as):
+        _save(draft, save_as, overwrite=False)
+    if cols[6].button(tr("app.build.duplicate"), key="duplicate", use_container_width=True):
+        _save(draft, library.free_name(f"{draft.name or draft.spec.meta.name}_copy"), overwrite=False)
+    if cols[7].button(tr("app.build.run"), key="run", use_container_width=True):
+        path = _save(draft, draft.name or library.free_name(draft.template or draft.spec.meta.name), overwrite=True)
+        if path:
+            st.session_state["run_pipeline_path"] = str(path)
+            st.switch_page(st.session_state["pages"]["run"])
+    with st.expander(tr("app.build.yaml")):
+        yaml_box(draft)
+
+
+def _replace_draft(draft: Draft) -> None:
+    st.session_state[DRAFT_KEY] = draft
+    st.rerun()
+
+
+def _save(draft: Draft, name: str, overwrite: bool):
+    try:
+        path = library.save_pipeline(draft.spec, name, overwrite=overwrite)
+    except PipelineInvalid as exc:
+        for p in exc.problems:
+            st.error(p.message(lang()))
+        return None
+    draft.mark_saved(name.strip())
+    st.toast(tr("app.build.saved_to", path=str(path)))
+    return path
+
+
+def yaml_box(draft: Draft) -> None:
+    """The spec as the CLI reads it; edits or an uploaded file replace the canvas (checked first)."""
+    text = st.text_area("YAML", draft.spec.to_yaml(), height=260, key=f"yaml_{draft.revision}",
+                        label_visibility="collapsed")
+    upload = st.file_uploader(tr("app.build.upload"), type=["yaml", "yml"], key="upload_yaml")
+    st.download_button(tr("app.build.download"), draft.spec.to_yaml().encode("utf-8"),
+                       file_name=f"{draft.name or draft.spec.meta.name}.yaml", mime="application/x-yaml")
+    source = upload.getvalue().decode("utf-8", errors="replace") if upload else text
+    if source == draft.spec.to_yaml() or (upload and st.session_state.get("uploaded_once") == upload.file_id):
+        return
+    try:
+        spec = spec_from_yaml(source, origin=upload.name if upload else "YAML")
+    except PipelineInvalid as exc:
+        for p in exc.problems:
+            st.error(f"{p.where()}: {p.message(lang())}" if p.where() else p.message(lang()))
+        return
+    if upload:
+        st.session_state["uploaded_once"] = upload.file_id
+    draft.change(spec)
+    st.rerun()
+
+
+def palette(draft: Draft) -> None:
+    """Every registered block by category, searchable; a click puts it on the canvas."""
+    st.subheader(tr("app.build.palette"))
+    query = st.text_input(tr("app.build.search"), key="palette_search", placeholder=tr("app.build.search"),
+                          label_visibility="collapsed")
+    for category, blocks in palette_groups(catalog(), lang(), query):
+        with st.expander(tr(f"app.blocks.category.{category}"), expanded=bool(query) or category == "sources"):
+            for block in blocks:
+                if st.button(f"＋ {block['title'][lang()]}", key=f"add_{block['type']}", help=block["type"],
+                             use_container_width=True):
+                    draft.add_block(block["type"])
+                    st.rerun()
+                st.caption(block["description"][lang()].split("\n")[0][:140])
+
+
+def canvas(draft: Draft, problems: list[Problem]) -> None:
+    from workbench.ui.canvas import pipeline_canvas
+
+    view = canvas_view(draft.spec, registry(), lang(), problems, draft.revision, draft.selected)
+    reply = pipeline_canvas(view, key="canvas")
+    if draft.take_reply(reply, registry()):
+        st.rerun()
+    for problem in draft.notices:
+        st.error(problem.message(lang()), icon="⛔")
+    if not draft.spec.nodes:
+        st.info(tr("app.canvas.empty"))
+
+
+def problems_panel(draft: Draft, problems: list[Problem]) -> None:
+    """Every validation problem of the whole graph, as `workbench validate` prints them; a click selects the node."""
+    errors = [p for p in problems if p.severity == "error"]
+    title = tr("app.build.problems", n=len(errors)) if errors else tr("app.build.no_problems")
+    with st.expander(title, expanded=bool(errors)):
+        for i, p in enumerate(problems):
+            icon = "⛔" if p.severity == "error" else "⚠️"
+            label = f"{icon} {p.where() or '-'}: {p.message(lang())}"
+            if st.button(label, key=f"problem_{i}", disabled=not p.node or draft.spec.node(p.node) is None,
+                         use_container_width=True):
+                draft.select(p.node)
+                st.rerun()

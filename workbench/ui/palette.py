@@ -1,0 +1,24 @@
+"""The Build page's palette: blocks grouped by category in pipeline order, filtered by a search in either language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+CATEGORY_ORDER = ("sources", "detection", "filters", "tracking", "rules", "sinks")
+
+
+def matches(block: dict[str, Any], query: str) -> bool:
+    """True when every word of `query` appears in the block's type id, title or description (any language)."""
+    text = " ".join([block["type"], *block["title"].values(), *block["description"].values()]).lower()
+    return all(word in text for word in query.lower().split())
+
+
+def palette_groups(catalog: list[dict[str, Any]], lang: str, query: str = "") -> list[tuple[str, list[dict]]]:
+    """(category, blocks sorted by title) in source -> sink order; plugin categories follow in name order."""
+    groups: dict[str, list[dict]] = {}
+    for block in catalog:
+        if matches(block, query):
+            groups.setdefault(block["category"], []).append(block)
+    order = {c: i for i, c in enumerate(CATEGORY_ORDER)}
+    return [(c, sorted(groups[c], key=lambda b: b["title"][lang]))
+            for c in sorted(groups, key=lambda c: (order.get(c, len(order)), c))]

@@ -1,0 +1,54 @@
+"""The Build page's right column: the selected node's name, settings form, geometry and its own problems."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from workbench.errors import Problem
+from workbench.ui import editor
+from workbench.ui.common import lang, registry, tr
+from workbench.ui.draft import Draft
+
+
+def settings_panel(draft: Draft, problems: list[Problem]) -> None:
+    st.subheader(tr("app.build.settings"))
+    node = draft.spec.node(draft.selected) if draft.selected else None
+    if node is None:
+        st.caption(tr("app.build.select_hint"))
+        return
+    block = registry().get(node.type)
+    st.markdown(f"**{block.title(lang()) if block else node.type}** · `{node.type}`")
+    new_id = st.text_input(tr("app.build.node_id"), node.id, key=f"node_id_{node.id}")
+    if new_id.strip() != node.id:
+        _rename(draft, node.id, new_id.strip())
+    left, right = st.columns(2)
+    if left.button(tr("app.canvas.duplicate"), key=f"dup_{node.id}", use_container_width=True):
+        spec, copy = editor.duplicate_node(draft.spec, node.id)
+        draft.change(spec, selected=copy, keep_selection=False)
+        st.rerun()
+    if right.button(tr("app.canvas.delete"), key=f"del_{node.id}", use_container_width=True):
+        draft.change(editor.delete_node(draft.spec, node.id), selected=None, keep_selection=False)
+        st.rerun()
+    for p in problems:
+        if p.node == node.id:
+            st.error(f"{p.field or ''}: {p.message(lang())}" if p.field else p.message(lang()), icon="⛔")
+    if block is None:
+        return
+    from workbench.ui.forms import settings_form
+    from workbench.ui.frames import preview_frame
+
+    frame = preview_frame(draft.spec, registry()) if block.site_fields else None
+    config = settings_form(node, block, lang(), key_prefix=f"cfg_{node.id}_{draft.revision}", frame=frame)
+    if config is not None and config != node.config:
+        draft.change(editor.set_config(draft.spec, node.id, config))
+        st.rerun()
+
+
+def _rename(draft: Draft, old: str, new: str) -> None:
+    try:
+        spec = editor.rename_node(draft.spec, old, new)
+    except editor.EditRefused as exc:
+        st.error(exc.problems[0].message(lang()))
+        return
+    draft.change(spec, selected=new, keep_selection=False)
+    st.rerun()
