@@ -11,6 +11,11 @@ export YOLO_OFFLINE := 1
 export YOLO_AUTOINSTALL := 0
 export MLFLOW_DISABLE_TELEMETRY := true
 
+CANVAS_DIR := frontend/canvas
+CANVAS_BUILD := workbench/ui/canvas/static/index.html
+CANVAS_SOURCES := $(addprefix $(CANVAS_DIR)/,package.json package-lock.json vite.config.ts tsconfig.json index.html) \
+	$(wildcard $(CANVAS_DIR)/src/*)
+
 .PHONY: install run demo test test-fast lint bench clean
 
 $(STAMP): pyproject.toml
@@ -20,7 +25,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -c "import cv2; cv2.HOGDescriptor_getDefaultPeopleDetector()"  # OpenCV pin check (docs/decisions.md)
 	touch $(STAMP)
 
-install: $(STAMP)
+# The canvas component is built from its source in frontend/canvas (npm registry only; the output is not committed).
+$(CANVAS_BUILD): $(CANVAS_SOURCES)
+	npm ci --prefix $(CANVAS_DIR) --no-audit --no-fund --loglevel=error
+	npm run build --prefix $(CANVAS_DIR)
+	touch $@
+
+install: $(STAMP) $(CANVAS_BUILD)
 
 demo: install  ## the bundled demo clip with ground truth (generated, deterministic)
 	@test -f $(WORKBENCH_HOME)/demo/demo_s0.mp4 || $(BIN)/workbench synth demo --out $(WORKBENCH_HOME)/demo
@@ -43,4 +54,4 @@ bench: install
 	$(BIN)/python benchmarks/engine_overhead.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache $(CANVAS_DIR)/node_modules workbench/ui/canvas/static

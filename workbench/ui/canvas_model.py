@@ -17,7 +17,7 @@ from workbench.spec import PipelineSpec
 from workbench.ui import editor
 
 KIND_COLORS = {Kind.IMAGE: "#4c78a8", Kind.DETECTIONS: "#f58518", Kind.TRACKS: "#54a24b", Kind.EVENTS: "#e45756"}
-CANVAS_TEXT_KEYS = ("refused", "taken", "missing", "delete", "duplicate", "empty")
+CANVAS_TEXT_KEYS = ("refused", "taken", "missing", "delete", "duplicate", "empty", "problems")
 
 
 def kind_label(kind: str, lang: str) -> str:

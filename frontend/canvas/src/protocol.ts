@@ -1,0 +1,85 @@
+// The fixed contract between Python and the canvas (see workbench/ui/canvas/__init__.py). The canvas knows nothing
+// about pipelines beyond these shapes: kinds, what fits what, and the translated texts all come from Python.
+
+export interface InputPort {
+  name: string;
+  kind: string;
+  required: boolean;
+  many: boolean;
+  missing: boolean;
+}
+
+export interface OutputPort {
+  name: string;
+  kind: string;
+}
+
+// A type alias, not an interface: React Flow wants node data indexable as Record<string, unknown>.
+export type ViewNode = {
+  id: string;
+  type: string;
+  title: string;
+  category: string;
+  x: number;
+  y: number;
+  inputs: InputPort[];
+  outputs: OutputPort[];
+  problems: number;
+  is_source: boolean;
+};
+
+export interface ViewEdge {
+  id?: string;
+  source: string;
+  sourceHandle: string;
+  target: string;
+  targetHandle: string;
+}
+
+export interface KindStyle {
+  color: string;
+  label: string;
+}
+
+export interface CanvasText {
+  refused: string;
+  taken: string;
+  missing: string;
+  delete: string;
+  duplicate: string;
+  empty: string;
+  problems?: string;
+}
+
+export interface View {
+  revision: number;
+  nodes: ViewNode[];
+  edges: ViewEdge[];
+  selected: string | null;
+  kinds: Record<string, KindStyle>;
+  fits: Record<string, string[]>;
+  text: CanvasText;
+  height: number;
+}
+
+export type Action = "move" | "connect" | "disconnect" | "delete" | "select" | "duplicate" | "refused";
+
+export interface Refusal {
+  source: string;
+  target: string;
+  source_kind: string;
+  target_kind: string;
+  reason: "kind" | "taken";
+}
+
+export interface Reply {
+  seq: number;
+  revision: number;
+  action: Action;
+  positions: Record<string, [number, number]>;
+  edges: ViewEdge[];
+  nodes: string[];
+  selected: string | null;
+  target: string | null;
+  refused: Refusal | null;
+}
