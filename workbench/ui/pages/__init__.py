@@ -14,8 +14,11 @@ def all_pages() -> list:
     from workbench.ui.pages.run import run_page
 
     language_picker()
-    pages = {"build": st.Page(build_page, title=tr("app.build.title"), url_path="build", default=True, icon="🧩"),
-             "run": st.Page(run_page, title=tr("app.run.title"), url_path="run", icon="▶️"),
-             "blocks": st.Page(blocks_page, title=tr("app.blocks.title"), url_path="blocks", icon="📚")}
+    pages = {
+        "build": st.Page(build_page, title=tr("app.build.title"), url_path="build", default=True,
+                         icon=":material/account_tree:"),
+        "run": st.Page(run_page, title=tr("app.run.title"), url_path="run", icon=":material/play_circle:"),
+        "blocks": st.Page(blocks_page, title=tr("app.blocks.title"), url_path="blocks", icon=":material/menu_book:"),
+    }
     st.session_state["pages"] = pages  # for st.switch_page from one page to another
     return list(pages.values())

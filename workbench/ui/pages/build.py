@@ -44,13 +44,11 @@ def file_bar(draft: Draft) -> None:
     st.caption(f"**{draft.name or tr('app.build.untitled')}** · {draft.spec.meta.name} · {status}")
     entries = library.list_pipelines()
     cols = st.columns([2.2, 1, 1, 1, 1.6, 1, 1, 1])
-    labels = {str(e.path): (tr("app.build.template") if e.bundled else "📄") + f" {e.name}" for e in entries}
-    chosen = cols[0].selectbox(tr("app.build.open_label"), list(labels), format_func=labels.get,
-                               label_visibility="collapsed", key="open_choice", index=None,
-                               placeholder=tr("app.build.open_placeholder"))
+    by_label = {(tr("app.build.template") if e.bundled else "📄") + f" {e.name}": e for e in entries}
+    chosen = cols[0].selectbox(tr("app.build.open_label"), list(by_label), label_visibility="collapsed",
+                               key="open_choice", index=None, placeholder=tr("app.build.open_placeholder"))
     if cols[1].button(tr("app.build.open"), key="open", disabled=chosen is None, use_container_width=True):
-        entry = next(e for e in entries if str(e.path) == chosen)
-        _replace_draft(open_draft(entry))
+        _replace_draft(open_draft(by_label[chosen]))
     if cols[2].button(tr("app.build.new"), key="new", use_container_width=True):
         _replace_draft(new_draft())
     if cols[3].button(tr("app.build.save"), key="save", type="primary", use_container_width=True):
@@ -88,23 +86,27 @@ def _save(draft: Draft, name: str, overwrite: bool):
 
 
 def yaml_box(draft: Draft) -> None:
-    """The spec as the CLI reads it; edits or an uploaded file replace the canvas (checked first)."""
-    text = st.text_area("YAML", draft.spec.to_yaml(), height=260, key=f"yaml_{draft.revision}",
-                        label_visibility="collapsed")
+    """The spec as the CLI reads it; an applied edit or an uploaded file replaces the canvas (checked first)."""
+    with st.form(f"yaml_form_{draft.revision}", border=False):
+        text = st.text_area("YAML", draft.spec.to_yaml(), height=260, label_visibility="collapsed")
+        applied = st.form_submit_button(tr("app.build.apply_yaml"))
     upload = st.file_uploader(tr("app.build.upload"), type=["yaml", "yml"], key="upload_yaml")
     st.download_button(tr("app.build.download"), draft.spec.to_yaml().encode("utf-8"),
                        file_name=f"{draft.name or draft.spec.meta.name}.yaml", mime="application/x-yaml")
-    source = upload.getvalue().decode("utf-8", errors="replace") if upload else text
-    if source == draft.spec.to_yaml() or (upload and st.session_state.get("uploaded_once") == upload.file_id):
-        return
+    if upload and st.session_state.get("uploaded_once") != upload.file_id:
+        st.session_state["uploaded_once"] = upload.file_id
+        _replace_spec(draft, upload.getvalue().decode("utf-8", errors="replace"), upload.name)
+    elif applied and text != draft.spec.to_yaml():
+        _replace_spec(draft, text, "YAML")
+
+
+def _replace_spec(draft: Draft, text: str, origin: str) -> None:
     try:
-        spec = spec_from_yaml(source, origin=upload.name if upload else "YAML")
+        spec = spec_from_yaml(text, origin=origin)
     except PipelineInvalid as exc:
         for p in exc.problems:
             st.error(f"{p.where()}: {p.message(lang())}" if p.where() else p.message(lang()))
         return
-    if upload:
-        st.session_state["uploaded_once"] = upload.file_id
     draft.change(spec)
     st.rerun()
 

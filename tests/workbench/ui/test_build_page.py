@@ -1,0 +1,97 @@
+"""The Build page in AppTest: palette, faked canvas replies (AppTest cannot see inside the component), problems
+panel, save and reopen. The real canvas is driven in a browser by tests/e2e."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from workbench.spec import load_spec
+
+APP = str(Path(__file__).parents[3] / "app.py")
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    return at
+
+
+def canvas_reply(at, **changes):
+    """What the canvas would send: the current graph plus `changes`."""
+    draft = at.session_state["draft"]
+    reply = {"seq": 1, "revision": draft.revision, "action": "move", "selected": None, "target": None,
+             "positions": {k: list(v) for k, v in draft.spec.layout.items()}, "nodes": [n.id for n in draft.spec.nodes],
+             "edges": [{"source": e.source_node, "sourceHandle": e.source_port, "target": e.target_node,
+                        "targetHandle": e.target_port} for e in draft.spec.edges]}
+    return reply | changes
+
+
+def edge(source, target):
+    (sn, sp), (tn, tp) = source.split("."), target.split(".")
+    return {"source": sn, "sourceHandle": sp, "target": tn, "targetHandle": tp}
+
+
+def test_palette_click_puts_the_block_on_the_canvas_and_selects_it(app):
+    app.button(key="add_sources/video_file@v1").click().run()
+    draft = app.session_state["draft"]
+    assert [n.type for n in draft.spec.nodes] == ["sources/video_file@v1"]
+    assert draft.selected == "video_file"
+    assert any("video_file" in p.value for p in app.text_input if p.value) or app.text_input(key="node_id_video_file")
+
+
+def test_connections_from_the_canvas_are_kept_and_wrong_kinds_refused(app):
+    for type_id in ("sources/video_file@v1", "detection/motion@v1", "rules/line_crossing@v1"):
+        app.button(key=f"add_{type_id}").click().run()
+    app.session_state["canvas"] = canvas_reply(app, action="connect",
+                                               edges=[edge("video_file.frames", "motion.image")])
+    app.run()
+    assert [e.target for e in app.session_state["draft"].spec.edges] == ["motion.image"]
+    bad = [edge("video_file.frames", "motion.image"), edge("motion.detections", "line_crossing.tracks")]
+    app.session_state["canvas"] = canvas_reply(app, action="connect", edges=bad, seq=2)
+    app.run()
+    assert [e.target for e in app.session_state["draft"].spec.edges] == ["motion.image"]
+    refusal = " ".join(e.value for e in app.error)
+    assert "detections" in refusal and "tracks" in refusal
+
+
+def test_problems_panel_lists_validation_and_selects_the_node(app):
+    app.button(key="add_rules/line_crossing@v1").click().run()
+    app.button(key="add_sinks/events_file@v1").click().run()
+    problems = [b for b in app.button if b.key and b.key.startswith("problem_")]
+    line_problem = next(b for b in problems if b.label.startswith("⛔ line_crossing"))
+    assert "line_crossing" in line_problem.label
+    line_problem.click().run()
+    assert app.session_state["draft"].selected == "line_crossing"
+
+
+def test_save_and_reopen_keeps_the_pipeline(app, tmp_path):
+    app.button(key="add_sources/video_file@v1").click().run()
+    app.button(key="add_detection/motion@v1").click().run()
+    app.session_state["canvas"] = canvas_reply(app, action="connect", positions={"video_file": [11, 22],
+                                               "motion": [300, 40]}, edges=[edge("video_file.frames", "motion.image")])
+    app.run()
+    app.text_input(key="save_as_name").input("我的流水线").run()
+    app.button(key="save_as").click().run()
+    saved = tmp_path / "pipelines" / "我的流水线.yaml"
+    spec = load_spec(saved)
+    assert spec.layout["video_file"] == (11.0, 22.0) and [e.target for e in spec.edges] == ["motion.image"]
+    app.button(key="new").click().run()
+    assert app.session_state["draft"].spec.nodes == []
+    app.selectbox(key="open_choice").select("📄 我的流水线").run()
+    app.button(key="open").click().run()
+    assert app.session_state["draft"].spec == spec and not app.session_state["draft"].dirty
+
+
+def test_templates_open_in_english_too(app):
+    app.sidebar.selectbox(key="lang").select("en").run()
+    assert app.title[0].value == "Build"
+    options = app.selectbox(key="open_choice").options
+    app.selectbox(key="open_choice").select(next(o for o in options if o.endswith(" vehicle_count_line"))).run()
+    app.button(key="open").click().run()
+    draft = app.session_state["draft"]
+    assert draft.template == "vehicle_count_line" and len(draft.spec.nodes) >= 5
