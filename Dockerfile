@@ -1,4 +1,13 @@
 # The workbench app. Not buildable in the development sandbox (no Docker engine); kept simple and conventional.
+
+# The canvas component is built from its source (frontend/canvas) with the locked npm packages.
+FROM node:20-slim AS canvas
+WORKDIR /src/frontend/canvas
+COPY frontend/canvas/package.json frontend/canvas/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY frontend/canvas ./
+RUN npm run build  # writes /src/workbench/ui/canvas/static
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
@@ -16,6 +25,7 @@ COPY blocks ./blocks
 COPY pipelines ./pipelines
 COPY model_zoo ./model_zoo
 COPY app.py ./
+COPY --from=canvas /src/workbench/ui/canvas/static ./workbench/ui/canvas/static
 RUN pip install --no-cache-dir . && workbench synth demo --out /data/demo
 
 VOLUME ["/data"]

@@ -1,0 +1,226 @@
+"""The Run page: pick a pipeline and a video, run it in the background, watch progress, see and reopen results.
+
+The open run's id lives in the URL (`?run=<id>`), so a browser refresh reopens it; the run itself is a separate
+process (workbench.jobs), so the page stays responsive and nothing is lost on refresh.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from workbench import jobs
+from workbench.errors import PipelineInvalid, Problem
+from workbench.spec import PipelineSpec, load_spec
+from workbench.ui.common import lang, registry, tr
+from workbench.ui.library import PipelineEntry, list_pipelines
+from workbench.ui.results import show_results
+from workbench.validate import errors_only, validate
+
+CLIP_KINDS = ("demo", "upload", "path", "url", "pipeline")
+VIDEO_TYPES = ["mp4", "avi", "mkv", "mov", "m4v", "webm", "mpg", "mpeg", "ts", "flv", "wmv"]
+PAST_RUNS_SHOWN = 20
+PIPELINE_KEY = "run_pipeline_path"  # set by the Build page to open the Run page on a pipeline
+
+
+def run_page() -> None:
+    st.title(tr("app.run.title"))
+    form, opened = st.columns([2, 3], gap="large")
+    with form:
+        _new_run_form()
+    with opened:
+        run_id = st.query_params.get("run")
+        if run_id:
+            _opened_run(run_id)
+    st.divider()
+    _past_runs()
+
+
+# -- new run ---------------------------------------------------------------------------------------------------------
+def _pipeline_label(entry: PipelineEntry) -> str:
+    key = "app.run.pipeline_template" if entry.bundled else "app.run.pipeline_mine"
+    return tr(key, title=entry.title, name=entry.name)
+
+
+def _load_checked(path: Path) -> tuple[PipelineSpec | None, list[Problem]]:
+    """The pipeline and its errors (the same as `workbench validate`)."""
+    try:
+        spec = load_spec(path)
+    except PipelineInvalid as exc:
+        return None, exc.problems
+    return spec, errors_only(validate(spec, registry()))
+
+
+def _show_problems(problems: list[Problem]) -> None:
+    for p in problems:
+        st.error(f"{p.where()}: {p.message(lang())}")
+
+
+def _new_run_form() -> None:
+    st.subheader(tr("app.run.new"))
+    entries = list_pipelines()
+    if not entries:
+        st.info(tr("app.run.no_pipelines"))
+        return
+    paths = [str(e.path) for e in entries]
+    wanted = st.session_state.pop(PIPELINE_KEY, None)
+    if wanted and str(Path(wanted).resolve()) in paths:
+        st.session_state["run_pipeline_select"] = str(Path(wanted).resolve())
+    labels = {str(e.path): _pipeline_label(e) for e in entries}
+    path = st.selectbox(tr("app.run.pipeline"), paths, key="run_pipeline_select", format_func=labels.__getitem__)
+    spec, problems = _load_checked(Path(path))
+    if problems:
+        st.warning(tr("app.run.pipeline_invalid"))
+        _show_problems(problems)
+        return
+    found = jobs.source_node(spec, registry())
+    source = _pick_clip(str(found[0].config.get(found[1], "")) if found else "")
+    window = found[0].config if found else {}
+    st.markdown(f"**{tr('app.run.range')}**")
+    cols = st.columns(3)
+    start = cols[0].number_input(tr("app.run.start_s"), min_value=0.0, value=float(window.get("start") or 0.0),
+                                 step=1.0, key=f"run_start::{path}")
+    end = cols[1].number_input(tr("app.run.end_s"), min_value=0.0, value=float(window.get("end") or 0.0),
+                               step=1.0, key=f"run_end::{path}")
+    stride = cols[2].number_input(tr("app.run.stride"), min_value=1, max_value=10_000,
+                                  value=int(window.get("stride") or 1), step=1, key=f"run_stride::{path}")
+    bad_range = end > 0 and end <= start
+    if bad_range:
+        st.error(tr("app.run.end_before_start"))
+    if st.button(tr("app.run.start_button"), type="primary", disabled=source is None or bad_range, key="run_start"):
+        request = jobs.RunRequest(source=source or None, stride=int(stride), start=float(start),
+                                  end=float(end) if end > 0 else None, label=Path(path).stem)
+        if found:  # the page's window replaces the pipeline's, including "to the end"
+            spec = spec.with_config(found[0].id, stride=request.stride, start=request.start, end=request.end)
+        st.query_params["run"] = jobs.start_run(spec, request)
+        st.rerun()
+
+
+def _pick_clip(pipeline_source: str) -> str | None:
+    """The video the run reads: a path or URL, "" for the pipeline's own source, None while nothing usable is chosen."""
+    labels = {k: tr(f"app.run.clip_{k}") for k in CLIP_KINDS}
+    kind = st.radio(tr("app.run.clip"), CLIP_KINDS, key="run_clip_kind", horizontal=True,
+                    format_func=labels.__getitem__)
+    if kind == "demo":
+        clip = jobs.demo_clip()
+        if not clip.is_file():
+            st.info(tr("app.run.demo_missing"))
+            if st.button(tr("app.run.demo_generate"), key="run_make_demo"):
+                with st.spinner(tr("app.run.demo_generating")):
+                    jobs.make_demo_clip()
+                st.rerun()
+            return None
+        st.caption(tr("app.run.demo_ready", path=str(clip)))
+        return str(clip)
+    if kind == "upload":
+        upload = st.file_uploader(tr("app.run.upload"), type=VIDEO_TYPES, key="run_upload")
+        if upload is None:
+            return None
+        saved = jobs.save_upload(upload.name, upload.getvalue())
+        st.caption(tr("app.run.upload_saved", path=str(saved)))
+        return str(saved)
+    if kind == "path":
+        text = st.text_input(tr("app.run.path"), key="run_path").strip()
+        if text and not Path(text).expanduser().exists():
+            st.error(tr("app.run.path_missing", path=text))
+            return None
+        return text or None
+    if kind == "url":
+        text = st.text_input(tr("app.run.url"), key="run_url").strip()
+        if text and not jobs.is_stream_url(text):
+            st.error(tr("app.run.url_invalid", url=text))
+            return None
+        return text or None
+    st.caption(tr("app.run.clip_pipeline_hint", source=pipeline_source))
+    return ""
+
+
+# -- one run ---------------------------------------------------------------------------------------------------------
+def _clip_name(source: str) -> str:
+    return source if jobs.is_stream_url(source) else Path(source).name
+
+
+def _opened_run(run_id: str) -> None:
+    try:
+        status = jobs.run_status(run_id)
+    except KeyError:
+        st.warning(tr("app.run.unknown_run", id=run_id))
+        st.button(tr("app.run.close"), key="run_close", on_click=_close_run)
+        return
+    head, close = st.columns([5, 1])
+    head.subheader(tr("app.run.opened", id=run_id))
+    close.button(tr("app.run.close"), key="run_close", on_click=_close_run)
+    if status.finished:
+        _finished(status)
+    else:
+        _live(run_id)
+
+
+def _state_line(status: jobs.RunStatus) -> None:
+    st.caption(tr("app.run.state_line", state=tr(f"app.run.state.{status.state}"), pipeline=status.pipeline,
+                  source=_clip_name(status.source)))
+
+
+def _close_run() -> None:
+    st.query_params.pop("run", None)
+
+
+@st.fragment(run_every=1)
+def _live(run_id: str) -> None:
+    """Progress, refreshed every second without rerunning the page; the whole page reruns once the run ends."""
+    status = jobs.run_status(run_id)
+    if status.finished:
+        st.rerun()
+    _state_line(status)
+    if status.state == "queued":
+        st.progress(0, text=tr("app.run.starting"))
+    elif status.expected:
+        eta = "?" if status.eta_s is None else f"{status.eta_s:.0f}"
+        text = tr("app.run.progress", frames=status.frames, expected=status.expected, fps=f"{status.fps:.1f}",
+                  eta=eta)
+        st.progress(min(status.frames / status.expected, 1.0), text=text)
+    else:
+        st.progress(0, text=tr("app.run.progress_open", frames=status.frames, fps=f"{status.fps:.1f}"))
+    if status.cancel_requested:
+        st.info(tr("app.run.cancel_requested"))
+    else:
+        st.button(tr("app.run.cancel"), key=f"run_cancel::{run_id}", on_click=jobs.cancel_run, args=(run_id,))
+    show_results(status, lang())
+
+
+def _finished(status: jobs.RunStatus) -> None:
+    _state_line(status)
+    if status.problems:
+        st.markdown(f"**{tr('app.run.problems')}**")
+        _show_problems(status.problems)
+    if status.state == "lost":
+        st.warning(tr("app.run.lost_hint"))
+    elif status.state == "stopped_early":
+        st.warning(tr("app.run.stopped_early_hint"))
+    show_results(status, lang())
+
+
+# -- past runs -------------------------------------------------------------------------------------------------------
+def _open_run(run_id: str) -> None:
+    st.query_params["run"] = run_id
+
+
+def _past_runs() -> None:
+    st.subheader(tr("app.run.past"))
+    runs = jobs.list_runs(PAST_RUNS_SHOWN)
+    if not runs:
+        st.caption(tr("app.run.no_runs"))
+        return
+    widths = [2, 3, 3, 1, 2, 1]
+    header = st.columns(widths)
+    for col, key in zip(header, ("state", "pipeline", "clip", "events", "started"), strict=False):
+        col.markdown(f"**{tr(f'app.run.col.{key}')}**")
+    for run in runs:
+        cols = st.columns(widths)
+        cols[0].write(tr(f"app.run.state.{run.state}"))
+        cols[1].write(run.pipeline)
+        cols[2].write(_clip_name(run.source))
+        cols[3].write("" if run.event_total is None else str(run.event_total))
+        cols[4].write(run.started.replace("T", " ")[:19])
+        cols[5].button(tr("app.run.open"), key=f"run_open::{run.id}", on_click=_open_run, args=(run.id,))
