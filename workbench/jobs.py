@@ -48,6 +48,7 @@ PIPELINE_FILE, REQUEST_FILE, WORKER_FILE, LOG_FILE = "pipeline.yaml", "request.j
 PROGRESS_FILE, PROBLEMS_FILE, CANCEL_FILE, OUTPUT_DIR, ZIP_FILE = (
     "progress.json", "problems.json", "cancel", "output", "results.zip")
 SUMMARY_FILE = "summary.json"
+EVENTS_FILE = "events.jsonl"  # every event of every rule, written by the worker whatever sinks the pipeline has
 FINISHED_STATES = frozenset({"done", "cancelled", "stopped_early", "error", "lost"})
 PROGRESS_INTERVAL_S = 0.25
 SPAWN_GRACE_S = 30.0  # a run without worker.json this long after it was created is lost
@@ -322,6 +323,22 @@ class _ProgressWriter:
             _write_json(self.path, {**self.latest, "updated": time.time()})
 
 
+class _EventLog:
+    """RunOptions.on_events: appends each event to the run's events.jsonl as it happens (nothing lost on a kill)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __call__(self, node: str, events: tuple) -> None:
+        with self.path.open("a", encoding="utf-8") as out:
+            for event in events:
+                out.write(json.dumps(event.to_dict(), ensure_ascii=False) + "\n")
+
+
+def events_file(run_id: str) -> Path:
+    return run_dir(run_id) / EVENTS_FILE
+
+
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt  # the runner treats it as a cancel and still writes summary.json
 
@@ -340,7 +357,8 @@ def work(folder: Path) -> int:
         spec = load_spec(folder / PIPELINE_FILE)
         opts = RunOptions(out_dir=folder / OUTPUT_DIR, source=request.source, stride=request.stride,
                           start=request.start, end=request.end, max_frames=request.max_frames,
-                          camera=request.camera, on_progress=progress, should_stop=cancel_flag.exists)
+                          camera=request.camera, on_progress=progress, on_events=_EventLog(folder / EVENTS_FILE),
+                          should_stop=cancel_flag.exists)
         run_pipeline(spec, opts)
     except WorkbenchError as exc:
         problems = list(exc.problems)

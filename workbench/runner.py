@@ -17,6 +17,7 @@ from workbench.registry import BlockRegistry
 from workbench.spec import PipelineSpec
 
 ProgressFn = Callable[[int, int | None, float], None]  # frames done, frames expected (if known), processing fps
+EventsFn = Callable[[str, tuple], None]  # node id, the events it raised on this frame
 
 
 @dataclass
@@ -31,6 +32,7 @@ class RunOptions:
     max_frames: int | None = None
     camera: str = ""
     on_progress: ProgressFn | None = None
+    on_events: EventsFn | None = None  # every event of every rule as it happens, whatever sinks the pipeline has
     should_stop: Callable[[], bool] = field(default=lambda: False)
 
 
@@ -94,7 +96,9 @@ def run_compiled(compiled: CompiledPipeline, opts: RunOptions) -> dict[str, Any]
         for frame in video.frames:
             if opts.max_frames is not None and frames >= opts.max_frames:
                 break
-            stream.push(frame)
+            values = stream.push(frame)
+            if opts.on_events:
+                _report_events(compiled, values, opts.on_events)
             frames += 1
             last_frame = frame.index
             if opts.on_progress:
@@ -137,3 +141,12 @@ def run_compiled(compiled: CompiledPipeline, opts: RunOptions) -> dict[str, Any]
         raise WorkbenchError([Problem("block_crashed", params={"detail": f"{type(failure).__name__}: {failure}"})]) \
             from failure
     return summary
+
+
+def _report_events(compiled: CompiledPipeline, values: dict[tuple[str, str], Any], on_events: EventsFn) -> None:
+    """Each event once, from the node that raised it (not again from the blocks it passes through)."""
+    for node in compiled.nodes:
+        for port in node.event_outputs:
+            raised = tuple(e for e in values.get((node.id, port)) or () if e.node == node.id)
+            if raised:
+                on_events(node.id, raised)

@@ -73,6 +73,12 @@ def test_a_run_goes_on_in_the_background_and_counts_what_the_truth_says(home, tr
     for direction in ("in", "out"):
         assert sum(e["direction"] == direction for e in events) == sum(e["direction"] == direction for e in crossings)
 
+    logged = [json.loads(line) for line in jobs.events_file(run_id).read_text(encoding="utf-8").splitlines()]
+    def key(e):
+        return e["frame"], e["node"], e["type"], e["track_id"], e["direction"]
+
+    assert [key(e) for e in logged] == [key(e) for e in events], "the run's own log holds every event, whatever sinks"
+
     archive = jobs.results_zip(run_id)
     with zipfile.ZipFile(archive) as z:
         names = set(z.namelist())

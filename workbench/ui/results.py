@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -185,6 +185,8 @@ def show_results(status: jobs.RunStatus, lang: str) -> None:
     folder = jobs.output_dir(status.id)
     summary = status.summary if status.finished else None
     files = result_files(folder, summary)
+    if jobs.events_file(status.id).is_file():  # every rule's events, also when the pipeline has no events sink
+        files = replace(files, events=jobs.events_file(status.id))
     if summary:
         _metrics(summary, lang)
     st.subheader(t("app.run.video", lang))

@@ -9,6 +9,8 @@ from workbench.ui import editor
 from workbench.ui.common import lang, registry, tr
 from workbench.ui.draft import Draft
 
+CANVAS_WIDTH = 720  # the frame that geometry is drawn on, in page pixels (the panel sits under the pipeline canvas)
+
 
 def settings_panel(draft: Draft, problems: list[Problem]) -> None:
     st.subheader(tr("app.build.settings"))
@@ -31,14 +33,14 @@ def settings_panel(draft: Draft, problems: list[Problem]) -> None:
         st.rerun()
     for p in problems:
         if p.node == node.id:
-            st.error(f"{p.field or ''}: {p.message(lang())}" if p.field else p.message(lang()), icon="⛔")
+            st.error(f"{p.field or ''}: {p.message(lang())}" if p.field else p.message(lang()), icon=":material/error:")
     if block is None:
         return
     from workbench.ui.forms import settings_form
     from workbench.ui.frames import preview_frame
 
     frame = preview_frame(draft.spec, registry()) if block.site_fields else None
-    config = settings_form(node, block, lang(), key_prefix=f"cfg_{node.id}_{draft.revision}", frame=frame)
+    config = settings_form(node, block, lang(), key_prefix=f"cfg_{node.id}_", frame=frame, canvas_width=CANVAS_WIDTH)
     if config is not None and config != node.config:
         draft.change(editor.set_config(draft.spec, node.id, config))
         st.rerun()

@@ -63,7 +63,7 @@ def test_problems_panel_lists_validation_and_selects_the_node(app):
     app.button(key="add_rules/line_crossing@v1").click().run()
     app.button(key="add_sinks/events_file@v1").click().run()
     problems = [b for b in app.button if b.key and b.key.startswith("problem_")]
-    line_problem = next(b for b in problems if b.label.startswith("⛔ line_crossing"))
+    line_problem = next(b for b in problems if b.label.startswith("line_crossing"))
     assert "line_crossing" in line_problem.label
     line_problem.click().run()
     assert app.session_state["draft"].selected == "line_crossing"

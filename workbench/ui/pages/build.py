@@ -28,14 +28,13 @@ def build_page() -> None:
     st.title(tr("app.build.title"))
     file_bar(draft)
     problems = validate(draft.spec, registry())
-    left, middle, right = st.columns([1.1, 3.3, 1.7], gap="small")
+    left, middle = st.columns([1, 4], gap="small")
     with left:
         palette(draft)
     with middle:
         canvas(draft, problems)
-    with right:
+        problems_panel(draft, problems)
         settings_panel(draft, problems)
-    problems_panel(draft, validate(draft.spec, registry()))
 
 
 def file_bar(draft: Draft) -> None:
@@ -134,7 +133,7 @@ def canvas(draft: Draft, problems: list[Problem]) -> None:
     if draft.take_reply(reply, registry()):
         st.rerun()
     for problem in draft.notices:
-        st.error(problem.message(lang()), icon="⛔")
+        st.error(problem.message(lang()), icon=":material/block:")
     if not draft.spec.nodes:
         st.info(tr("app.canvas.empty"))
 
@@ -145,9 +144,9 @@ def problems_panel(draft: Draft, problems: list[Problem]) -> None:
     title = tr("app.build.problems", n=len(errors)) if errors else tr("app.build.no_problems")
     with st.expander(title, expanded=bool(errors)):
         for i, p in enumerate(problems):
-            icon = "⛔" if p.severity == "error" else "⚠️"
-            label = f"{icon} {p.where() or '-'}: {p.message(lang())}"
+            icon = ":material/error:" if p.severity == "error" else ":material/warning:"
+            label = f"{p.where() or '-'}: {p.message(lang())}"
             if st.button(label, key=f"problem_{i}", disabled=not p.node or draft.spec.node(p.node) is None,
-                         use_container_width=True):
+                         use_container_width=True, icon=icon):
                 draft.select(p.node)
                 st.rerun()

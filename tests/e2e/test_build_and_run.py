@@ -1,0 +1,140 @@
+"""The whole story in a real browser: build a counting pipeline from the palette, draw the line on a frame of the clip,
+see a wrong connection refused, save, run it on the demo clip, and see the video and the ground-truth event count."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from workbench.i18n import t
+
+pytestmark = pytest.mark.slow
+
+CANVAS_IFRAME = 'iframe[title="workbench.ui.canvas.pipeline_canvas"]'
+BLOCKS = [  # (node id the palette gives it, type id)
+    ("video_file", "sources/video_file@v1"),
+    ("motion", "detection/motion@v1"),
+    ("bytetrack", "tracking/bytetrack@v1"),
+    ("line_crossing", "rules/line_crossing@v1"),
+    ("annotated_video", "sinks/annotated_video@v1"),
+]
+
+
+def zh(key: str, **params) -> str:
+    return t(key, "zh", **params)
+
+
+def add_from_palette(page, wait_idle, type_id: str) -> None:
+    """Search the palette for the block's Chinese title and click its add button."""
+    title = zh(f"block.{type_id.split('@')[0]}.title")
+    search = page.get_by_placeholder(zh("app.build.search"))
+    search.fill(title)
+    search.press("Enter")
+    wait_idle(page)
+    page.get_by_role("button", name=f"＋ {title}").click()
+    wait_idle(page)
+
+
+def handle(frame, node: str, port: str, side: str):
+    return frame.locator(f'[data-testid="rf__node-{node}"] [data-port="{port}"][data-side="{side}"]')
+
+
+def drag(page, source, target) -> None:
+    """Press on one element, move in steps (React Flow needs the moves), release on the other."""
+    source.scroll_into_view_if_needed()
+    a, b = source.bounding_box(), target.bounding_box()
+    page.mouse.move(a["x"] + a["width"] / 2, a["y"] + a["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(b["x"] + b["width"] / 2, b["y"] + b["height"] / 2, steps=20)
+    page.mouse.up()
+
+
+def connect(page, wait_idle, frame, source: str, target: str) -> None:
+    (sn, sp), (tn, tp) = source.split("."), target.split(".")
+    drag(page, handle(frame, sn, sp, "out"), handle(frame, tn, tp, "in"))
+    wait_idle(page)
+
+
+def test_build_draw_save_and_run_on_the_demo_clip(app_server, page, wait_idle, shot):
+    truth = json.loads((app_server.home / "demo" / "demo_s0.truth.json").read_text())
+    clip = app_server.home / "demo" / "demo_s0.mp4"
+    page.goto(app_server.url)
+    wait_idle(page)
+
+    # 1. five blocks from the palette; the source reads the demo clip
+    for _, type_id in BLOCKS:
+        add_from_palette(page, wait_idle, type_id)
+    frame = page.frame_locator(CANVAS_IFRAME)
+    for node_id, _ in BLOCKS:
+        frame.locator(f'[data-testid="rf__node-{node_id}"]').wait_for()
+    frame.locator('[data-testid="rf__node-video_file"]').click()
+    wait_idle(page)
+    path_box = page.get_by_role("textbox", name=zh("field.path"))
+    path_box.fill(str(clip))
+    path_box.press("Enter")
+    wait_idle(page)
+
+    # 2. a wrong connection is refused at once, naming both kinds
+    connect(page, wait_idle, frame, "video_file.frames", "motion.image")
+    connect(page, wait_idle, frame, "motion.detections", "line_crossing.tracks")
+    banner = frame.locator('[data-testid="canvas-refusal"]')
+    banner.wait_for(state="visible", timeout=5000)
+    assert zh("kind.detections") in banner.inner_text() and zh("kind.tracks") in banner.inner_text()
+    shot(page, "flow-1-refused", whole=False)
+
+    # 3. the right connections
+    for source, target in [("motion.detections", "bytetrack.detections"), ("bytetrack.tracks", "line_crossing.tracks"),
+                           ("video_file.frames", "annotated_video.image"),
+                           ("bytetrack.tracks", "annotated_video.detections"),
+                           ("line_crossing.events", "annotated_video.events")]:
+        connect(page, wait_idle, frame, source, target)
+    assert frame.locator(".react-flow__edge").count() == 6
+
+    # 4. draw the counting line on a real frame of the clip
+    frame.locator('[data-testid="rf__node-line_crossing"]').click()
+    wait_idle(page)
+    drawing = page.locator("canvas").last
+    drawing.wait_for(state="attached")
+    drawing.scroll_into_view_if_needed()
+    box = drawing.bounding_box()
+    scale = box["width"] / truth["size"][0]
+    (x0, y0), (x1, y1) = truth["regions"]["count_line"]["points"]
+    page.mouse.move(box["x"] + x0 * scale, box["y"] + y0 * scale)
+    page.mouse.down()
+    page.mouse.move(box["x"] + x1 * scale, box["y"] + y1 * scale, steps=20)
+    page.mouse.up()
+    wait_idle(page)
+    shot(page, "flow-2-line-drawn")
+
+    # 5. save; the file is the YAML the CLI runs, with the drawn line and the canvas positions
+    name_box = page.get_by_placeholder(zh("app.build.save_as_name"))
+    name_box.fill("e2e_count")
+    name_box.press("Enter")
+    wait_idle(page)
+    page.get_by_role("button", name=zh("app.build.save_as"), exact=True).click()
+    wait_idle(page)
+    saved = app_server.home / "pipelines" / "e2e_count.yaml"
+    spec = yaml.safe_load(saved.read_text(encoding="utf-8"))
+    line = next(n for n in spec["nodes"] if n["id"] == "line_crossing")["config"]
+    assert abs(line["start"][0] - x0) <= 3 and abs(line["start"][1] - y0) <= 3
+    assert abs(line["end"][0] - x1) <= 3 and abs(line["end"][1] - y1) <= 3
+    assert len(spec["edges"]) == 6 and set(spec["layout"]) == {n for n, _ in BLOCKS}
+    assert page.get_by_text(zh("app.build.no_problems")).is_visible()
+
+    # 6. run it on the demo clip: the video plays in the page and the count equals the ground truth
+    page.get_by_role("button", name=zh("app.build.run")).click()
+    wait_idle(page)
+    page.get_by_text(zh("app.run.clip_demo"), exact=True).click()
+    wait_idle(page)
+    page.get_by_role("button", name=zh("app.run.start_button")).click()
+    video = page.locator("video")
+    video.wait_for(state="visible", timeout=240_000)
+    wait_idle(page)
+    events = page.locator('[data-testid="stMetric"]').filter(has_text=zh("app.run.metric.events"))
+    value = events.locator('[data-testid="stMetricValue"]').inner_text()
+    assert int(value) == len(truth["events"]) == 14
+    assert page.get_by_text(zh("app.run.events", count=14)).is_visible(), "the events table lists every event"
+    assert page.evaluate("document.querySelector('video').canPlayType('video/mp4; codecs=\"avc1.42E01E\"')") != ""
+    shot(page, "flow-3-results")
