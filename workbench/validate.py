@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from workbench.block import SourceBlock
 from workbench.errors import Problem
+from workbench.i18n import has
 from workbench.kinds import fits
 from workbench.registry import BlockRegistry
 from workbench.spec import PipelineSpec
@@ -41,13 +42,21 @@ def validate(spec: PipelineSpec, registry: BlockRegistry) -> list[Problem]:
 
 
 def config_problems(node_id: str, block: type, config: dict) -> list[Problem]:
-    """The block's pydantic errors, one Problem per field."""
+    """The block's pydantic errors, one Problem per field, in the user's language where the error kind is known."""
     try:
         block.Config.model_validate(config)
     except ValidationError as exc:
-        return [Problem("bad_config", node=node_id, field="config." + ".".join(str(p) for p in err["loc"]) if err["loc"]
-                        else "config", params={"detail": err["msg"]}) for err in exc.errors()]
+        return [_config_problem(node_id, err) for err in exc.errors()]
     return []
+
+
+def _config_problem(node_id: str, err: dict) -> Problem:
+    field = "config." + ".".join(str(p) for p in err["loc"]) if err["loc"] else "config"
+    code = f"config_{err['type']}"
+    if not has(f"problem.{code}"):  # a block's own check (value_error) or a rare kind: pydantic's English text
+        return Problem("bad_config", node=node_id, field=field, params={"detail": err["msg"]})
+    params = {k: str(v) for k, v in (err.get("ctx") or {}).items()}
+    return Problem(code, node=node_id, field=field, params={**params, "detail": err["msg"]})
 
 
 def _edge_problems(spec: PipelineSpec, classes: dict[str, type]) -> list[Problem]:

@@ -38,9 +38,19 @@ def test_wrong_version_suggests_the_existing_one():
 def test_bad_config_value_names_the_field():
     data = toy_spec_dict()
     data["nodes"][3]["config"] = {"every": 0, "colour": "red"}
-    found = codes(problems_of(data))
-    assert ("bad_config", "rule", "config.every") in found
-    assert ("bad_config", "rule", "config.colour") in found
+    problems = problems_of(data)
+    found = codes(problems)
+    assert ("config_greater_than_equal", "rule", "config.every") in found
+    assert ("config_extra_forbidden", "rule", "config.colour") in found
+    every = next(p for p in problems if p.field == "config.every")
+    assert "1" in every.message("en") and "1" in every.message("zh") and "不能小于" in every.message("zh")
+
+
+def test_a_block_own_check_keeps_its_explanation():
+    data = toy_spec_dict()
+    data["nodes"][0]["config"] = {"frames": "many"}
+    [problem] = [p for p in problems_of(data) if p.node == "src"]
+    assert problem.code == "config_int_parsing" and "整数" in problem.message("zh")
 
 
 def test_wrong_kind_names_both_kinds():
@@ -101,7 +111,7 @@ def test_every_problem_is_reported_at_once():
     data["nodes"][3]["config"] = {"every": -1}
     data["edges"].append({"from": "ghost.events", "to": "sink.events"})
     found = {p.code for p in problems_of(data)}
-    assert {"unknown_block", "bad_config", "edge_unknown_node"} <= found
+    assert {"unknown_block", "config_greater_than_equal", "edge_unknown_node"} <= found
 
 
 def test_layout_of_unknown_node_is_only_a_warning():
