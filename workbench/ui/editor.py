@@ -13,7 +13,7 @@ from workbench.kinds import Kind, fits
 from workbench.registry import BlockRegistry
 from workbench.spec import EdgeSpec, Meta, NodeSpec, PipelineSpec
 
-GRID = 40.0  # where new nodes land: a column every 260 px, rows of GRID
+COLUMN, ROW, GRID_COLUMNS = 270.0, 190.0, 4  # where new blocks land: a grid of cells this big, this many wide
 
 
 class EditRefused(WorkbenchError):
@@ -37,11 +37,14 @@ def free_node_id(spec: PipelineSpec, base: str) -> str:
 
 
 def _free_position(spec: PipelineSpec) -> tuple[float, float]:
-    """Right of the right-most node, so a new block never lands on top of another."""
-    if not spec.layout:
-        return (40.0, 80.0)
-    x = max(x for x, _ in spec.layout.values()) + 260.0
-    return (x, 80.0 + GRID * (len(spec.nodes) % 3))
+    """The first free cell of a 4-wide grid (reading order), so a new block never lands on top of another and a
+    pipeline stays compact enough to read when the canvas fits it into view."""
+    taken = list(spec.layout.values())
+    for cell in range(len(taken) + 1):
+        x, y = 40.0 + COLUMN * (cell % GRID_COLUMNS), 80.0 + ROW * (cell // GRID_COLUMNS)
+        if all(abs(x - tx) > COLUMN / 2 or abs(y - ty) > ROW / 2 for tx, ty in taken):
+            return (x, y)
+    return (40.0, 80.0 + ROW * (len(taken) // GRID_COLUMNS + 1))
 
 
 def add_node(spec: PipelineSpec, type_id: str, position: tuple[float, float] | None = None,

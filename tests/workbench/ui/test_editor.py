@@ -98,3 +98,15 @@ def test_edits_never_change_the_spec_they_were_given(reg):
     editor.set_config(spec, "rule", {"every": 9})
     editor.duplicate_node(spec, "rule")
     assert spec.to_yaml() == before
+
+
+def test_new_blocks_never_land_on_another_even_after_deletes(reg):
+    spec = built_by_hand(reg)
+    spec = editor.delete_node(spec, "toy_2")
+    for _ in range(3):
+        spec, _ = editor.add_node(spec, "detection/toy@v1")
+    cells = list(spec.layout.values())
+    for i, (x, y) in enumerate(cells):
+        for ox, oy in cells[i + 1:]:
+            assert abs(x - ox) >= 200 or abs(y - oy) >= 150, "two blocks overlap on the canvas"
+    assert max(x for x, _ in cells) < 1200, "the pipeline wraps into rows instead of one long line"
