@@ -1,46 +1,30 @@
-"""Real-browser tests: the app served by `streamlit run` and driven by Playwright through Debian's chromium.
+"""Real-browser tests: Streamlit scripts served by `streamlit run` and driven by Playwright through Debian's chromium.
 
-Fixtures: `chromium_path` (installs Debian's chromium when missing), `app_server` (the app on a free port with its own
-workbench home and the demo clip), `page` (a fresh zh-CN browser tab, screenshot saved at the end), `shot` (save a
-screenshot under test-output/e2e/) and `wait_idle` (wait until Streamlit has finished running the script).
+Fixtures: `chromium_path` (installs Debian's chromium and a Chinese font when missing), `browser` (one headless chromium
+per module), `page` (a fresh zh-CN browser tab, screenshot saved at the end), `shot` (save a screenshot under
+test-output/e2e/), `wait_idle` (wait until Streamlit has finished running the script) and `app_server` (app.py on a free
+port with its own workbench home and the demo clip). The helpers behind them are in e2e/harness.py.
 """
 
 from __future__ import annotations
 
 import os
-import re
-import shutil
-import signal
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-SCREENSHOTS = REPO / "test-output" / "e2e"
-CHROMIUM = Path("/usr/bin/chromium")
-CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")  # so Chinese screenshots are readable
-DEBIAN_PACKAGES = ["chromium", "fonts-noto-cjk"]
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"][data-test-connection-state="CONNECTED"]'
-RUNNING_INDICATOR = '[data-testid="stStatusWidget"]'
-MAX_SHOT_HEIGHT = 6000  # pixels
-
-
-@dataclass(frozen=True)
-class AppServer:
-    """A running app: where to open it, its workbench home (demo clip, saved pipelines, runs) and its log."""
-
-    url: str
-    home: Path
-    log: Path
+from e2e.harness import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    CJK_FONT,
+    DEBIAN_PACKAGES,
+    REPO,
+    StreamlitServer,
+    save_shot,
+    start_streamlit,
+    wait_until_idle,
+)
 
 
 # -- the browser ------------------------------------------------------------------------------------------------------
@@ -66,7 +50,7 @@ def chromium_path() -> Path:
 @pytest.fixture(scope="module")
 def browser(chromium_path: Path):
     """One headless chromium per test module; every test gets its own context (cookies, storage). Module scope: the
-    sync API allows one Playwright per thread at a time, so a module may start its own after this one has stopped."""
+    sync API allows one Playwright per thread at a time, so each module starts its own after the last one stopped."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -81,28 +65,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
     setattr(item, f"report_{report.when}", report)
     return report
-
-
-def screenshot_path(name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name).strip('_')}.png"
-
-
-def save_shot(page, name: str, whole: bool = True) -> Path:
-    """A screenshot at test-output/e2e/<name>.png; `whole` grows the window for a moment to the height of Streamlit's
-    scrolling main area (a plain full-page screenshot shows only what fits the window)."""
-    path = screenshot_path(name)
-    size = page.viewport_size
-    height = page.evaluate('document.querySelector(\'[data-testid="stMain"]\')?.scrollHeight || 0') if whole else 0
-    if size and height > size["height"]:
-        page.set_viewport_size({"width": size["width"], "height": min(height, MAX_SHOT_HEIGHT)})
-        page.wait_for_timeout(300)
-    try:
-        page.screenshot(path=str(path))
-    finally:
-        if size and height > size["height"]:
-            page.set_viewport_size(size)
-    return path
 
 
 @pytest.fixture
@@ -131,81 +93,18 @@ def page(browser, request: pytest.FixtureRequest):
 
 
 # -- Streamlit --------------------------------------------------------------------------------------------------------
-def wait_until_idle(page, timeout: float = 60.0, settle: float = 0.5) -> None:
-    """Wait until the script has stopped running and stayed stopped for `settle` seconds (a rerun that the last click
-    asked for may start a moment later), with no running indicator in the toolbar."""
-    deadline = time.monotonic() + timeout
-    idle_since = None
-    while time.monotonic() < deadline:
-        idle = page.locator(IDLE).count() == 1 and not page.locator(RUNNING_INDICATOR).is_visible()
-        now = time.monotonic()
-        idle_since = (idle_since or now) if idle else None
-        if idle_since and now - idle_since >= settle:
-            return
-        page.wait_for_timeout(100)
-    raise AssertionError(f"the app was still running after {timeout:.0f} s")
-
-
 @pytest.fixture
 def wait_idle() -> Callable[..., None]:
-    """`wait_idle(page)`: block until Streamlit is idle (see `wait_until_idle`)."""
+    """`wait_idle(page)`: block until Streamlit is idle (see `e2e.harness.wait_until_idle`)."""
     return wait_until_idle
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"streamlit exited with code {process.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    pytest.fail(f"streamlit did not answer {url}/_stcore/health within {timeout:.0f} s:\n"
-                f"{log.read_text(errors='replace')[-3000:]}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """Stop the server and everything it started (its own process group)."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=15)
-
-
 @pytest.fixture(scope="session")
-def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreamlitServer]:
     """`streamlit run app.py` on a free port, with a fresh workbench home holding the demo clip."""
     from workbench.synth import generate
 
     home = tmp_path_factory.mktemp("e2e-home")
     generate("demo", home / "demo", seed=0)
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = home / "streamlit.log"
-    streamlit = Path(sys.executable).with_name("streamlit")
-    command = [str(streamlit if streamlit.exists() else shutil.which("streamlit")), "run", "app.py",
-               "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
-               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-    env = {**os.environ, "WORKBENCH_HOME": str(home)}
-    with open(log, "wb") as out:
-        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-    try:
-        _wait_healthy(url, process, log)
-        yield AppServer(url=url, home=home, log=log)
-    finally:
-        _stop(process)
+    with start_streamlit(REPO / "app.py", home) as server:
+        yield server

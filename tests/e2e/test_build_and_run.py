@@ -4,15 +4,19 @@ see a wrong connection refused, save, run it on the demo clip, and see the video
 from __future__ import annotations
 
 import json
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 import yaml
+from e2e.harness import drag, drag_between
+from playwright.sync_api import expect
 
 from workbench.i18n import t
 
 pytestmark = pytest.mark.slow
 
 CANVAS_IFRAME = 'iframe[title="workbench.ui.canvas.pipeline_canvas"]'
+PROGRESS = '[data-testid="stProgress"]'
 BLOCKS = [  # (node id the palette gives it, type id)
     ("video_file", "sources/video_file@v1"),
     ("motion", "detection/motion@v1"),
@@ -41,14 +45,9 @@ def handle(frame, node: str, port: str, side: str):
     return frame.locator(f'[data-testid="rf__node-{node}"] [data-port="{port}"][data-side="{side}"]')
 
 
-def drag(page, source, target) -> None:
-    """Press on one element, move in steps (React Flow needs the moves), release on the other."""
-    source.scroll_into_view_if_needed()
-    a, b = source.bounding_box(), target.bounding_box()
-    page.mouse.move(a["x"] + a["width"] / 2, a["y"] + a["height"] / 2)
-    page.mouse.down()
-    page.mouse.move(b["x"] + b["width"] / 2, b["y"] + b["height"] / 2, steps=20)
-    page.mouse.up()
+def run_in_url(page) -> str | None:
+    """The open run's id, from the page address (`?run=<id>`)."""
+    return parse_qs(urlparse(page.url).query).get("run", [None])[0]
 
 
 def connect(page, wait_idle, frame, source: str, target: str) -> None:
@@ -101,10 +100,7 @@ def test_build_draw_save_and_run_on_the_demo_clip(app_server, page, wait_idle, s
     box = drawing.bounding_box()
     scale = box["width"] / truth["size"][0]
     (x0, y0), (x1, y1) = truth["regions"]["count_line"]["points"]
-    page.mouse.move(box["x"] + x0 * scale, box["y"] + y0 * scale)
-    page.mouse.down()
-    page.mouse.move(box["x"] + x1 * scale, box["y"] + y1 * scale, steps=20)
-    page.mouse.up()
+    drag_between(page, (box["x"] + x0 * scale, box["y"] + y0 * scale), (box["x"] + x1 * scale, box["y"] + y1 * scale))
     wait_idle(page)
     shot(page, "flow-2-line-drawn")
 
@@ -123,13 +119,24 @@ def test_build_draw_save_and_run_on_the_demo_clip(app_server, page, wait_idle, s
     assert len(spec["edges"]) == 6 and set(spec["layout"]) == {n for n, _ in BLOCKS}
     assert page.get_by_text(zh("app.build.no_problems")).is_visible()
 
-    # 6. run it on the demo clip: the video plays in the page and the count equals the ground truth
+    # 6. run it on the demo clip; a browser refresh while it runs keeps it open (its id is in the address)
     page.get_by_role("button", name=zh("app.build.run")).click()
     wait_idle(page)
     page.get_by_text(zh("app.run.clip_demo"), exact=True).click()
     wait_idle(page)
     page.get_by_role("button", name=zh("app.run.start_button")).click()
+    page.locator(PROGRESS).first.wait_for(state="visible", timeout=60_000)
+    run_id = run_in_url(page)
+    assert run_id, f"the started run is not in the address: {page.url}"
+    page.reload()
+    wait_idle(page)
+    assert run_in_url(page) == run_id, f"the refresh lost the run: {page.url}"
+    expect(page.get_by_text(zh("app.run.opened", id=run_id))).to_be_visible()
     video = page.locator("video")
+    expect(page.locator(PROGRESS).or_(video).first).to_be_visible()  # still running, or already finished
+    shot(page, "flow-3-running-after-refresh", whole=False)
+
+    # 7. the video plays in the page and the count equals the ground truth
     video.wait_for(state="visible", timeout=240_000)
     wait_idle(page)
     events = page.locator('[data-testid="stMetric"]').filter(has_text=zh("app.run.metric.events"))

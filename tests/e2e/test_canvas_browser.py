@@ -2,95 +2,47 @@
 
 The app shows a fixed view (src: image out; det: image in, detections out; rule: tracks in, events out) and prints the
 canvas' latest reply as JSON, so each test checks both what the user sees and what Python receives.
-The server and browser start here (not in conftest.py) so this module stands on its own.
+The server, browser, drags and screenshots come from the shared harness (e2e/harness.py and conftest.py).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from e2e.harness import StreamlitServer, centre, drag, drag_between, start_streamlit
 
 from workbench.i18n import t
 
 pytestmark = pytest.mark.slow  # one Streamlit server + chromium + ~10 drags: about a minute on 2 cores
 
-REPO = Path(__file__).resolve().parents[2]
 APP = Path(__file__).with_name("apps") / "canvas_app.py"
-SHOTS = REPO / "test-output" / "e2e"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 FRAME = 'iframe[title="workbench.ui.canvas.pipeline_canvas"]'
 REPLY = '[data-testid="stCode"] code'
 LANG = "en"  # the app's language (canvas_app.LANG)
 
 
-# -- server and browser -----------------------------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
+# -- server and tab ---------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def canvas_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`streamlit run canvas_app.py` on a free port (its own process group, stopped at the end)."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = tmp_path_factory.mktemp("canvas-app") / "streamlit.log"
-    command = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.address", "127.0.0.1",
-               "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-               "--server.fileWatcherType", "none"]
-    with open(log, "wb") as out:
-        server = subprocess.Popen(command, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, f"streamlit exited:\n{log.read_text(errors='replace')[-3000:]}"
-            assert time.monotonic() < deadline, f"streamlit did not start:\n{log.read_text(errors='replace')[-3000:]}"
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                    break
-            except OSError:
-                time.sleep(0.3)
-        yield url
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=20)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+def canvas_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreamlitServer]:
+    """`streamlit run canvas_app.py` on a free port (stopped at the end of the module)."""
+    with start_streamlit(APP, tmp_path_factory.mktemp("canvas-app")) as server:
+        yield server
 
 
 @pytest.fixture
-def tab(browser, canvas_url: str):
+def tab(page, canvas_server: StreamlitServer):
     """A fresh session of the app with the canvas drawn (revision 1, no reply yet)."""
-    context = browser.new_context(viewport={"width": 1300, "height": 900})
-    page = context.new_page()
     page.set_default_timeout(20_000)
-    page.goto(canvas_url)
+    page.goto(canvas_server.url)
     canvas(page).locator('[data-testid="rf__node-rule"]').wait_for()
     page.wait_for_function("() => document.querySelector('[data-testid=\"stCode\"]') !== null")
-    yield page
-    context.close()
+    return page
 
 
 # -- helpers ----------------------------------------------------------------------------------------------------------
@@ -118,22 +70,9 @@ def wait_reply(page, action: str, after: dict[str, Any] | None, timeout: float =
     raise AssertionError(f"no '{action}' reply after {after and after['seq']}; last reply: {seen}")
 
 
-def centre(locator) -> tuple[float, float]:
-    box = locator.bounding_box()
-    assert box, f"{locator} is not visible"
-    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-
-
-def drag(page, start: tuple[float, float], end: tuple[float, float]) -> None:
-    page.mouse.move(*start)
-    page.mouse.down()
-    page.mouse.move(*end, steps=20)
-    page.mouse.up()
-
-
 def connect(page, source: tuple[str, str], target: tuple[str, str]) -> None:
     """Drag from the output `source` = (node, port) to the input `target`."""
-    drag(page, centre(port(page, source[0], "out", source[1])), centre(port(page, target[0], "in", target[1])))
+    drag(page, port(page, source[0], "out", source[1]), port(page, target[0], "in", target[1]))
 
 
 def zoom(page) -> float:
@@ -141,17 +80,12 @@ def zoom(page) -> float:
     return float(re.search(r"scale\(([\d.]+)\)", style).group(1))
 
 
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"canvas-{name}.png"))
-
-
 def wire(source: str, source_port: str, target: str, target_port: str) -> dict[str, str]:
     return {"source": source, "sourceHandle": source_port, "target": target, "targetHandle": target_port}
 
 
 # -- tests ------------------------------------------------------------------------------------------------------------
-def test_ports_show_name_and_kind_label_in_the_kind_colour(tab) -> None:
+def test_ports_show_name_and_kind_label_in_the_kind_colour(tab, shot) -> None:
     det = canvas(tab).locator('[data-testid="rf__node-det"]')
     assert "image · " + t("kind.image", LANG) in det.inner_text()
     colours = {side: port(tab, "det", side, name).evaluate("e => getComputedStyle(e).backgroundColor")
@@ -159,10 +93,10 @@ def test_ports_show_name_and_kind_label_in_the_kind_colour(tab) -> None:
     assert colours["in"] != colours["out"]  # image and detections are told apart by colour
     assert det.get_by_test_id("port-missing").is_visible()  # a required input with nothing connected
     assert det.get_by_test_id("node-problems").inner_text() == "1"
-    shot(tab, "initial")
+    shot(tab, "canvas-initial", whole=False)
 
 
-def test_fitting_kinds_connect_and_python_hears_the_edge(tab) -> None:
+def test_fitting_kinds_connect_and_python_hears_the_edge(tab, shot) -> None:
     connect(tab, ("src", "image"), ("det", "image"))
     answer = wait_reply(tab, "connect", None)
     assert answer["edges"] == [wire("src", "image", "det", "image")]
@@ -170,7 +104,7 @@ def test_fitting_kinds_connect_and_python_hears_the_edge(tab) -> None:
     assert canvas(tab).locator('[data-testid="rf__edge-src.image->det.image"]').is_visible()
     det = canvas(tab).locator('[data-testid="rf__node-det"]')
     assert det.get_by_test_id("port-missing").count() == 0  # the input is fed now
-    shot(tab, "connected")
+    shot(tab, "canvas-connected", whole=False)
 
     connect(tab, ("src", "image"), ("det", "image"))  # a second edge into a single input is refused as taken
     refused = wait_reply(tab, "refused", answer)
@@ -179,7 +113,7 @@ def test_fitting_kinds_connect_and_python_hears_the_edge(tab) -> None:
     assert len(refused["edges"]) == 1
 
 
-def test_wrong_kinds_are_refused_at_once_naming_both_kinds(tab) -> None:
+def test_wrong_kinds_are_refused_at_once_naming_both_kinds(tab, shot) -> None:
     connect(tab, ("det", "detections"), ("rule", "tracks"))
     banner = canvas(tab).get_by_test_id("canvas-refusal")
     banner.wait_for(state="visible", timeout=3_000)
@@ -190,15 +124,15 @@ def test_wrong_kinds_are_refused_at_once_naming_both_kinds(tab) -> None:
                                  "target_kind": "tracks", "reason": "kind"}
     assert answer["edges"] == []
     assert canvas(tab).locator(".react-flow__edge").count() == 0
-    shot(tab, "refused")
+    shot(tab, "canvas-refused", whole=False)
     banner.wait_for(state="hidden", timeout=10_000)  # the banner goes away by itself
 
 
-def test_moving_a_node_reports_positions_and_survives_the_rerun(tab) -> None:
+def test_moving_a_node_reports_positions_and_survives_the_rerun(tab, shot) -> None:
     title = canvas(tab).locator('[data-testid="rf__node-det"] .wb-title')
     x, y = centre(title)
     scale = zoom(tab)
-    drag(tab, (x, y), (x + 120, y + 90))
+    drag_between(tab, (x, y), (x + 120, y + 90))
     answer = wait_reply(tab, "move", None)
     step = 120 / 20 / scale  # React Flow starts dragging after the first mouse step
     assert answer["positions"]["det"][0] == pytest.approx(320 + 120 / scale, abs=step + 3)
@@ -208,16 +142,16 @@ def test_moving_a_node_reports_positions_and_survives_the_rerun(tab) -> None:
     tab.wait_for_timeout(1_000)  # the rerun that the reply caused keeps the node where it was dropped
     assert centre(title) == pytest.approx(dropped, abs=1)
     assert dropped == pytest.approx((x + 120, y + 90), abs=10)
-    shot(tab, "moved")
+    shot(tab, "canvas-moved", whole=False)
 
 
-def test_select_then_delete_key_removes_the_node(tab) -> None:
+def test_select_then_delete_key_removes_the_node(tab, shot) -> None:
     rule = canvas(tab).locator('[data-testid="rf__node-rule"]')
     rule.locator(".wb-title").click()
     selected = wait_reply(tab, "select", None)
     assert selected["selected"] == "rule" and selected["target"] == "rule"
     assert rule.get_by_test_id("node-delete").is_visible()
-    shot(tab, "selected")
+    shot(tab, "canvas-selected", whole=False)
     tab.keyboard.press("Delete")
     deleted = wait_reply(tab, "delete", selected)
     assert deleted["target"] == "rule" and deleted["nodes"] == ["src", "det"] and deleted["selected"] is None

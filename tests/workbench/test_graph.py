@@ -123,7 +123,10 @@ def test_a_block_failing_to_start_closes_those_already_started():
 
 def test_every_event_is_reported_as_it_happens_whatever_the_sinks(tmp_path):
     seen: list[tuple[str, str]] = []
-    opts = RunOptions(out_dir=tmp_path / "out", on_events=lambda node, events: seen.extend((node, e.type) for e in events))
+    def on_events(node, events):
+        seen.extend((node, e.type) for e in events)
+
+    opts = RunOptions(out_dir=tmp_path / "out", on_events=on_events)
     summary = run_pipeline(parse_spec(toy_spec_dict()), opts, toy_registry())
     by_node = {node: sum(1 for n, _ in seen if n == node) for node, _ in seen}
     assert by_node == {node: sum(counts.values()) for node, counts in summary["events"].items()}

@@ -19,6 +19,7 @@ from workbench.i18n import LANGUAGES, has, t
 from workbench.registry import BlockRegistry
 from workbench.spec import load_spec
 from workbench.ui.canvas_model import KIND_COLORS, kind_label
+from workbench.ui.labels import field_help, field_label
 from workbench.ui.library import BUNDLED_DIR
 from workbench.validate import config_problems
 
@@ -72,11 +73,6 @@ def port_chip(port: dict[str, Any], lang: str) -> str:
 
 
 # -- settings ---------------------------------------------------------------------------------------------------------
-def field_label(name: str, lang: str) -> str:
-    key = f"field.{name}"
-    return t(key, lang) if has(key) else name
-
-
 def _not_null(prop: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     """The non-null alternative of an `anyOf: [X, null]` property, and whether null is allowed."""
     options = prop.get("anyOf")
@@ -171,9 +167,9 @@ def settings_rows(block: dict[str, Any], lang: str) -> list[dict[str, Any]]:
     """One row per setting of the block's config schema, for the settings table."""
     schema = block["config_schema"]
     site = set(block.get("site_fields", ()))
-    return [{"name": name, "label": field_label(name, lang), "type": type_label(prop, lang),
-             "default": default_text(name, schema, lang), "allowed": allowed_text(prop, lang),
-             "site": name in site, "description": prop.get("description", "")}
+    return [{"name": name, "label": field_label(block["name"], name, lang), "type": type_label(prop, lang),
+             "default": default_text(name, schema, lang), "allowed": allowed_text(prop, lang), "site": name in site,
+             "description": field_help(block["name"], name, prop.get("description", ""), lang)}
             for name, prop in schema.get("properties", {}).items()]
 
 

@@ -19,7 +19,7 @@ import yaml
 from workbench import zoo
 from workbench.block import Block
 from workbench.errors import BlockError
-from workbench.i18n import has, t
+from workbench.i18n import t
 from workbench.spec import NodeSpec
 from workbench.ui.geometry import (
     MAX_CANVAS_WIDTH,
@@ -30,6 +30,7 @@ from workbench.ui.geometry import (
     is_point_list,
     unwrap_optional,
 )
+from workbench.ui.labels import field_help, field_label, option_label
 
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING"})()  # "leave the key out of the config"
 CUSTOM_MODEL = ""  # the model picker's "another model id" entry (never a valid model id)
@@ -245,32 +246,6 @@ def apply_value(config: dict[str, Any], spec: FieldSpec, initial: Any, value: An
 
 def _same(a: Any, b: Any) -> bool:
     return _plain(a) == _plain(b)
-
-
-# -- labels -----------------------------------------------------------------------------------------------------------
-def _lookup(prefix: str, block_name: str, field: str, lang: str) -> str | None:
-    for key in (f"{prefix}.{block_name}.{field}", f"{prefix}.{field}"):
-        if has(key):
-            return t(key, lang)
-    return None
-
-
-def field_label(block_name: str, field: str, lang: str) -> str:
-    """`field.<block>.<field>`, else `field.<field>`, else the field name."""
-    return _lookup("field", block_name, field, lang) or field
-
-
-def field_help(block_name: str, field: str, description: str, lang: str) -> str:
-    """`fielddesc.<block>.<field>`, else `fielddesc.<field>`, else the schema's (English) description."""
-    return _lookup("fielddesc", block_name, field, lang) or description
-
-
-def option_label(field: str, value: Any, lang: str) -> str:
-    """An enum value as shown to people: `option.<field>.<value>`, else the value itself; None = "not set"."""
-    if value is None:
-        return t("app.forms.not_set", lang)
-    key = f"option.{field}.{value}"
-    return t(key, lang) if has(key) else str(value)
 
 
 # -- model zoo --------------------------------------------------------------------------------------------------------

@@ -53,7 +53,8 @@ def test_english_titles_and_settings_table():
     assert at.title[0].value == "Block catalog"
     assert expander_titles(at) == ["Line crossing · `rules/line_crossing@v1`"]
     table = at.table[0].value.set_index("key")
-    assert list(table.columns) == ["type", "default", "allowed values", "site", "description"]
+    assert list(table.columns) == ["setting", "type", "default", "allowed values", "site", "description"]
+    assert table.loc["start", "setting"] == "Line start"
     assert tuple(table.loc["start", ["type", "default", "site"]]) == ("point [x, y]", "required", "✓")
     assert table.loc["margin_px", "site"] == ""
     assert table.loc["margin_px", "allowed values"] == "0 ≤ x ≤ 200"

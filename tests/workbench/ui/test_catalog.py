@@ -88,8 +88,16 @@ def test_field_label_uses_the_translation_table_when_it_has_the_field():
     from workbench.i18n import add_messages
 
     add_messages({"field.catalog_test_only": {"en": "Test label", "zh": "测试标签"}})  # as a plugin would
-    assert cat.field_label("catalog_test_only", "zh") == "测试标签"
-    assert cat.field_label("no_such_field_here", "zh") == "no_such_field_here"
+    block = {"name": "tests/any", "site_fields": [], "config_schema": {"properties": {
+        "catalog_test_only": {"type": "number", "description": "x"}, "no_such_field_here": {"type": "number"}}}}
+    labels = {row["name"]: row["label"] for row in cat.settings_rows(block, "zh")}
+    assert labels == {"catalog_test_only": "测试标签", "no_such_field_here": "no_such_field_here"}
+
+
+def test_a_field_reads_the_same_in_the_catalog_as_in_the_settings_form():
+    line = next(b for b in default_registry().describe() if b["type"] == "rules/line_crossing@v1")
+    rows = {row["name"]: row for row in cat.settings_rows(line, "zh")}
+    assert rows["start"]["label"] == "线起点", "the line's start is a point, not the source's start second"
 
 
 def test_port_chip_shows_name_and_kind_colour(blocks):
