@@ -224,7 +224,19 @@ def test_people_count_hog_runs_end_to_end(clips, tmp_path):
     assert "people" in summary["per_block_ms"]
 
 
-def test_every_scenario_has_a_pipeline_or_is_the_demo():
+def test_every_scenario_has_a_pipeline():
     used = {(load_spec(p).meta.model_extra or {}).get("scenario") for p in BUNDLED}
-    assert set(SCENARIOS) - used == {"demo"}
-    assert get("demo").regions == get("traffic").regions  # the demo plays with vehicle_count_line
+    assert set(SCENARIOS) == used - {None}  # None: people_count_hog, made for real footage
+    assert get("demo").regions == get("traffic").regions  # the demo clip also plays with vehicle_count_line
+
+
+def test_demo_pipeline_counts_the_vehicles_and_not_the_pedestrians(runs):
+    run = runs("demo_street_count")
+    for direction in ("in", "out"):
+        truth = run.truth_events("line_crossing", "count_line", direction=direction)
+        got = [e for e in run.events if e["type"] == "line_crossing" and e["direction"] == direction]
+        assert len(got) == len(truth) > 0, direction
+        _assert_times_close([e["pts"] for e in got], [e["time"] for e in truth])
+    pedestrians = {t["id"] for t in run.truth["tracks"] if t["class"] == "person"}
+    assert pedestrians, "the demo clip has pedestrians on the sidewalks"
+    assert run.summary["event_total"] == len(run.truth_events("line_crossing", "count_line"))
