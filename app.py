@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from workbench.ui.common import tr
 from workbench.ui.pages import all_pages
 
-st.set_page_config(page_title="Video Workbench", layout="wide")
+st.set_page_config(page_title=tr("app.name"), layout="wide")
 st.navigation(all_pages()).run()

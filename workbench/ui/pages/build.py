@@ -87,7 +87,7 @@ def _save(draft: Draft, name: str, overwrite: bool):
 def yaml_box(draft: Draft) -> None:
     """The spec as the CLI reads it; an applied edit or an uploaded file replaces the canvas (checked first)."""
     with st.form(f"yaml_form_{draft.revision}", border=False):
-        text = st.text_area("YAML", draft.spec.to_yaml(), height=260, label_visibility="collapsed")
+        text = st.text_area(tr("app.build.yaml"), draft.spec.to_yaml(), height=260, label_visibility="collapsed")
         applied = st.form_submit_button(tr("app.build.apply_yaml"))
     upload = st.file_uploader(tr("app.build.upload"), type=["yaml", "yml"], key="upload_yaml")
     st.download_button(tr("app.build.download"), draft.spec.to_yaml().encode("utf-8"),
