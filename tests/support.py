@@ -36,3 +36,17 @@ def make_detections(boxes, class_names=None, confidence=None, tracker_ids=None, 
         tracker_id=np.array(tracker_ids, dtype=int) if tracker_ids is not None else None,
         data=data,
     )
+
+
+def decoded_frames(path) -> list:
+    """Every frame OpenCV decodes from the video at `path`."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(path))
+    frames = []
+    ok, img = cap.read()
+    while ok:
+        frames.append(img)
+        ok, img = cap.read()
+    cap.release()
+    return frames

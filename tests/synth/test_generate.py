@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from support import decoded_frames
 
 from workbench.synth import generate, get, load_truth, render_frames
 from workbench.synth.__main__ import main
@@ -17,13 +18,8 @@ def test_generate_writes_h264_clip_and_truth(tmp_path):
     assert is_h264_mp4(clip.video)
     truth = load_truth(clip.truth)
     assert truth["scenario"] == "restricted_zone" and truth["seed"] == 2
+    decoded = decoded_frames(clip.video)
     cap = cv2.VideoCapture(str(clip.video))
-    decoded = []
-    ok, img = cap.read()
-    while ok:
-        decoded.append(img)
-        ok, img = cap.read()
-    cap.release()
     assert len(decoded) == truth["frames"]
     assert cap.get(cv2.CAP_PROP_FPS) == truth["fps"] or abs(cv2.VideoCapture(str(clip.video)).get(
         cv2.CAP_PROP_FPS) - truth["fps"]) < 0.01

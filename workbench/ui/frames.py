@@ -31,9 +31,11 @@ class Preview:
     image: np.ndarray | None
     key: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    where: str = ""  # node.field the reason belongs to, if any
 
     def message(self, lang: str | None = None) -> str:
-        return t(self.key, lang, **self.params) if self.key else ""
+        text = t(self.key, lang, **self.params) if self.key else ""
+        return f"{self.where}: {text}" if self.where and text else text
 
 
 def read_preview(spec: PipelineSpec, registry: BlockRegistry, frame_index: int = 0) -> Preview:
@@ -46,8 +48,7 @@ def read_preview(spec: PipelineSpec, registry: BlockRegistry, frame_index: int =
     problems = config_problems(node.id, block, node.config)
     if problems:
         first = problems[0]
-        params = {**first.params, "detail": f"{first.where()}: {first.params.get('detail', '')}"}
-        return Preview(None, f"problem.{first.code}", params)
+        return Preview(None, f"problem.{first.code}", dict(first.params), where=first.where())
     location = str(node.config.get(block.location_field, ""))
     config_json = json.dumps(node.config, sort_keys=True, default=str)
     return _read_frame(block, node.id, config_json, max(0, int(frame_index)), _file_stamp(location))
@@ -70,7 +71,7 @@ def _read_frame(block: type[SourceBlock], node_id: str, config_json: str, frame_
         stream = source.open()
     except WorkbenchError as exc:
         problem = exc.problems[0]
-        return Preview(None, f"problem.{problem.code}", dict(problem.params))
+        return Preview(None, f"problem.{problem.code}", dict(problem.params), where=problem.where())
     except Exception as exc:  # a defect or an odd file: say so, never crash the page
         return Preview(None, "app.forms.preview_failed", {"detail": f"{type(exc).__name__}: {exc}"})
     image = None

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
+from support import decoded_frames
 
 from workbench.registry import default_registry
 from workbench.spec import PipelineSpec
@@ -31,14 +32,7 @@ def pipeline(path: str, **source) -> PipelineSpec:
 
 
 def decoded(path: Path) -> list[np.ndarray]:
-    cap = cv2.VideoCapture(str(path))
-    frames = []
-    ok, img = cap.read()
-    while ok:
-        frames.append(img)
-        ok, img = cap.read()
-    cap.release()
-    return frames
+    return decoded_frames(path)
 
 
 def test_the_chosen_frame_comes_back_in_rgb(clip):
