@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -162,7 +163,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_synth)
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).add_parsers(sub)
     return parser
+
+
+# Command groups that live beside their feature; each module has `add_parsers(subparsers)`.
+COMMAND_MODULES = ("workbench.finetune.cli_clips",)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -9,7 +9,8 @@ from pathlib import Path
 from workbench.i18n import _table, t
 
 ROOT = Path(__file__).parents[2]
-CODE_USE = re.compile(r"""(?:BlockError|Problem)\(\s*["']([a-z_]+)["']""")
+CODE_USE = re.compile(r"""(?:BlockError|Problem|_problem)\(\s*["']([a-z_]+)["']""")
+KEY_USE = re.compile(r"""\b(?:t|tr)\(\s*["']([a-z_]+(?:\.[a-z0-9_]+)+)["']""")  # literal keys: t("app.x.y", ...)
 
 
 def test_every_key_has_both_languages_with_the_same_fields():
@@ -26,6 +27,15 @@ def test_every_problem_code_in_the_code_has_a_message():
     assert used, "no problem codes found: the pattern is wrong"
     missing = sorted(code for code in used if f"problem.{code}" not in _table())
     assert not missing, f"problem codes without a translation: {missing}"
+
+
+def test_every_literal_key_in_the_code_has_a_message():
+    used = set()
+    for path in [ROOT / "app.py", *ROOT.glob("workbench/**/*.py"), *ROOT.glob("blocks/**/*.py")]:
+        used |= set(KEY_USE.findall(path.read_text(encoding="utf-8")))
+    assert len(used) > 100, "no keys found: the pattern is wrong"
+    missing = sorted(key for key in used if key not in _table())
+    assert not missing, f"keys used in the code without a translation: {missing}"
 
 
 def test_language_selection(monkeypatch):
