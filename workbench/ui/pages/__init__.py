@@ -1,4 +1,4 @@
-"""The router's pages: Build (canvas), Run, Blocks. Each page is a thin function over tested modules."""
+"""The router's pages: Build (canvas), Run, Clips & labels, Blocks. Each page is a thin function over tested modules."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ def all_pages() -> list:
     """The pages in menu order, titled in the current language; the Build page is the default."""
     from workbench.ui.pages.blocks import blocks_page
     from workbench.ui.pages.build import build_page
+    from workbench.ui.pages.clips import clips_page
     from workbench.ui.pages.run import run_page
 
     language_picker()
@@ -18,6 +19,7 @@ def all_pages() -> list:
         "build": st.Page(build_page, title=tr("app.build.title"), url_path="build", default=True,
                          icon=":material/account_tree:"),
         "run": st.Page(run_page, title=tr("app.run.title"), url_path="run", icon=":material/play_circle:"),
+        "clips": st.Page(clips_page, title=tr("app.clips.title"), url_path="clips", icon=":material/video_library:"),
         "blocks": st.Page(blocks_page, title=tr("app.blocks.title"), url_path="blocks", icon=":material/menu_book:"),
     }
     st.session_state["pages"] = pages  # for st.switch_page from one page to another
