@@ -115,31 +115,31 @@ def output_dir(run_id: str) -> Path:
     return run_dir(run_id) / OUTPUT_DIR
 
 
-def _new_run_id() -> str:
+def new_job_id() -> str:
     return f"{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
 
 
 # -- small file helpers ----------------------------------------------------------------------------------------------
-def _write_json(path: Path, data: Any) -> None:
+def write_json(path: Path, data: Any) -> None:
     """Atomic: readers never see half a file."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     tmp.replace(path)
 
 
-def _read_json(path: Path) -> Any:
+def read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
 
 
-def _problem_to_json(problem: Problem) -> dict[str, Any]:
+def problem_to_json(problem: Problem) -> dict[str, Any]:
     return {"code": problem.code, "node": problem.node, "field": problem.field, "severity": problem.severity,
             "params": problem.params, "messages": {lang: problem.message(lang) for lang in LANGUAGES}}
 
 
-def _problem_from_json(data: dict[str, Any]) -> Problem:
+def problem_from_json(data: dict[str, Any]) -> Problem:
     return Problem(code=data.get("code", "block_crashed"), node=data.get("node"), field=data.get("field"),
                    params=data.get("params") or {}, severity=data.get("severity", "error"))
 
@@ -204,11 +204,11 @@ def start_run(spec: PipelineSpec, request: RunRequest) -> str:
     """Write the run folder and spawn its worker; returns the run id at once."""
     if request.source and "://" not in request.source:
         request = RunRequest(**{**asdict(request), "source": str(Path(request.source).expanduser().resolve())})
-    run_id = _new_run_id()
+    run_id = new_job_id()
     folder = runs_root() / run_id
     folder.mkdir(parents=True)
     save_spec(spec, folder / PIPELINE_FILE)
-    _write_json(folder / REQUEST_FILE, {
+    write_json(folder / REQUEST_FILE, {
         "id": run_id, "created": time.time(), "started": datetime.now().astimezone().isoformat(timespec="seconds"),
         "pipeline": spec.meta.name, "source": _source_location(spec, request), "request": asdict(request)})
     env = {**os.environ, "WORKBENCH_HOME": str(workbench_home()), "PYTHONUNBUFFERED": "1"}
@@ -220,7 +220,7 @@ def start_run(spec: PipelineSpec, request: RunRequest) -> str:
         created = psutil.Process(proc.pid).create_time()
     except psutil.Error:  # gone already (a very short run): nothing to watch
         created = 0.0
-    _write_json(folder / WORKER_FILE, {"pid": proc.pid, "create_time": created})
+    write_json(folder / WORKER_FILE, {"pid": proc.pid, "create_time": created})
     threading.Thread(target=proc.wait, name=f"reap-{run_id}", daemon=True).start()  # no zombie left behind
     return run_id
 
@@ -231,7 +231,7 @@ def cancel_run(run_id: str) -> None:
 
 
 # -- reading state ---------------------------------------------------------------------------------------------------
-def _worker_alive(info: dict[str, Any] | None) -> bool:
+def worker_alive(info: dict[str, Any] | None) -> bool:
     if not info:
         return False
     try:
@@ -246,12 +246,12 @@ def _worker_alive(info: dict[str, Any] | None) -> bool:
 def run_status(run_id: str) -> RunStatus:
     """The run's state from its folder (cheap: a few small JSON files and one process lookup)."""
     folder = run_dir(run_id)
-    meta = _read_json(folder / REQUEST_FILE) or {}
-    worker = _read_json(folder / WORKER_FILE)
-    progress = _read_json(folder / PROGRESS_FILE) or {}
-    summary = _read_json(folder / OUTPUT_DIR / SUMMARY_FILE)
-    problems = [_problem_from_json(p) for p in _read_json(folder / PROBLEMS_FILE) or []]
-    alive = _worker_alive(worker)
+    meta = read_json(folder / REQUEST_FILE) or {}
+    worker = read_json(folder / WORKER_FILE)
+    progress = read_json(folder / PROGRESS_FILE) or {}
+    summary = read_json(folder / OUTPUT_DIR / SUMMARY_FILE)
+    problems = [problem_from_json(p) for p in read_json(folder / PROBLEMS_FILE) or []]
+    alive = worker_alive(worker)
     if alive:
         state = "running" if progress or summary else "queued"
     elif summary is not None:
@@ -283,7 +283,7 @@ def list_runs(limit: int | None = None) -> list[RunStatus]:
     created = {}
     for folder in root.iterdir():
         if folder.is_dir() and is_run_id(folder.name):
-            created[folder.name] = float((_read_json(folder / REQUEST_FILE) or {}).get("created", 0))
+            created[folder.name] = float((read_json(folder / REQUEST_FILE) or {}).get("created", 0))
     newest_first = sorted(created, key=lambda rid: (created[rid], rid), reverse=True)
     return [run_status(rid) for rid in newest_first[:limit]]
 
@@ -320,7 +320,7 @@ class _ProgressWriter:
 
     def flush(self) -> None:
         if self.latest is not None:
-            _write_json(self.path, {**self.latest, "updated": time.time()})
+            write_json(self.path, {**self.latest, "updated": time.time()})
 
 
 class _EventLog:
@@ -348,7 +348,7 @@ def work(folder: Path) -> int:
     from workbench.runner import RunOptions, run_pipeline
 
     signal.signal(signal.SIGTERM, _interrupt)
-    meta = _read_json(folder / REQUEST_FILE) or {}
+    meta = read_json(folder / REQUEST_FILE) or {}
     request = RunRequest(**meta.get("request", {}))
     progress = _ProgressWriter(folder / PROGRESS_FILE)
     cancel_flag = folder / CANCEL_FILE
@@ -370,7 +370,7 @@ def work(folder: Path) -> int:
     finally:
         progress.flush()
     if problems:
-        _write_json(folder / PROBLEMS_FILE, [_problem_to_json(p) for p in problems])
+        write_json(folder / PROBLEMS_FILE, [problem_to_json(p) for p in problems])
         for p in problems:
             print(f"{p.where()}: {p.message('en')}", file=sys.stderr)
     return 1 if problems else 0
