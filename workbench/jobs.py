@@ -29,6 +29,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -369,10 +370,16 @@ def work(folder: Path) -> int:
         problems = [Problem("block_crashed", params={"detail": f"{type(exc).__name__}: {exc}"})]
     finally:
         progress.flush()
+    return worker_exit(folder, problems)
+
+
+def worker_exit(folder: Path, problems: list[Problem],
+                describe: Callable[[Problem], str] = lambda p: p.message("en")) -> int:
+    """A worker's last step: its problems to problems.json (for the page) and the log; exit code 1 if any."""
     if problems:
         write_json(folder / PROBLEMS_FILE, [problem_to_json(p) for p in problems])
         for p in problems:
-            print(f"{p.where()}: {p.message('en')}", file=sys.stderr)
+            print(f"{p.where()}: {describe(p)}", file=sys.stderr)
     return 1 if problems else 0
 
 

@@ -133,8 +133,27 @@ def _ratio(num: int, den: int, empty: float) -> float:
     return num / den if den else empty
 
 
+class Rates:
+    """Precision, recall and F1 from the `tp`, `fp` and `fn` a subclass provides (one group's result, the totals)."""
+
+    @property
+    def precision(self) -> float:
+        """Share of predictions that are true; 1.0 when nothing was predicted and nothing was missed."""
+        return _ratio(self.tp, self.tp + self.fp, 1.0 if self.fn == 0 else 0.0)
+
+    @property
+    def recall(self) -> float:
+        """Share of true events found; 1.0 when there was nothing to find and nothing was predicted."""
+        return _ratio(self.tp, self.tp + self.fn, 1.0 if self.fp == 0 else 0.0)
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
 @dataclass
-class GroupResult:
+class GroupResult(Rates):
     """The score of one rule node and event type."""
 
     node: str
@@ -155,21 +174,6 @@ class GroupResult:
     @property
     def fn(self) -> int:
         return len(self.false_negatives)
-
-    @property
-    def precision(self) -> float:
-        """Share of predictions that are true; 1.0 when nothing was predicted and nothing was missed."""
-        return _ratio(self.tp, self.tp + self.fp, 1.0 if self.fn == 0 else 0.0)
-
-    @property
-    def recall(self) -> float:
-        """Share of true events found; 1.0 when there was nothing to find and nothing was predicted."""
-        return _ratio(self.tp, self.tp + self.fn, 1.0 if self.fp == 0 else 0.0)
-
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
 
     @property
     def predicted(self) -> list[TimedEvent]:
@@ -236,7 +240,7 @@ def evaluate_by_type(node: str, predicted: Sequence[TimedEvent], truth: Sequence
 
 
 @dataclass(frozen=True)
-class Totals:
+class Totals(Rates):
     """Micro-averaged over every group: all matches, false positives and false negatives summed."""
 
     tp: int
@@ -247,19 +251,6 @@ class Totals:
     def of(cls, groups: Iterable[GroupResult]) -> Totals:
         groups = list(groups)
         return cls(tp=sum(g.tp for g in groups), fp=sum(g.fp for g in groups), fn=sum(g.fn for g in groups))
-
-    @property
-    def precision(self) -> float:
-        return _ratio(self.tp, self.tp + self.fp, 1.0 if self.fn == 0 else 0.0)
-
-    @property
-    def recall(self) -> float:
-        return _ratio(self.tp, self.tp + self.fn, 1.0 if self.fp == 0 else 0.0)
-
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {"tp": self.tp, "fp": self.fp, "fn": self.fn, "precision": round(self.precision, 4),

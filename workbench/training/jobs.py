@@ -35,9 +35,9 @@ from workbench.jobs import (
     is_run_id,
     new_job_id,
     problem_from_json,
-    problem_to_json,
     read_json,
     worker_alive,
+    worker_exit,
     write_json,
 )
 from workbench.paths import workbench_home
@@ -166,11 +166,7 @@ def work(folder: Path) -> int:
     except Exception as exc:  # a defect: traceback in the log, one line on the page
         traceback.print_exc()
         problems = [Problem("training_failed", params={"detail": f"{type(exc).__name__}: {exc}"[:300]})]
-    if problems:
-        write_json(folder / PROBLEMS_FILE, [problem_to_json(p) for p in problems])
-        for p in problems:
-            print(f"{p.where()}: {safe_message(p)}", file=sys.stderr)
-    return 1 if problems else 0
+    return worker_exit(folder, problems, describe=safe_message)
 
 
 if __name__ == "__main__":
