@@ -29,6 +29,7 @@ from workbench.errors import Problem, WorkbenchError
 from workbench.labeling.boxes import yolo_box, yolo_line
 from workbench.labeling.pull import load_state, stored_tasks
 from workbench.paths import workbench_home
+from workbench.zoo import sha256_of
 
 YoloBox = tuple[float, float, float, float]
 
@@ -65,21 +66,13 @@ def _safe(text: str) -> str:
     return re.sub(r"[^\w.-]", "_", str(text)) or "_"
 
 
-def _file_sha(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def dataset_version(root: Path, classes: list[str]) -> str:
     """The content hash of a dataset folder (see the module docstring)."""
     h = hashlib.sha256(json.dumps(list(classes), ensure_ascii=False).encode("utf-8"))
     files = [p for sub in ("images", "labels") if (root / sub).is_dir() for p in (root / sub).rglob("*")
              if p.is_file() and p.suffix != ".cache" and not p.name.startswith(".")]
     for rel, path in sorted((p.relative_to(root).as_posix(), p) for p in files):
-        h.update(f"\n{rel}\0{_file_sha(path)}".encode())
+        h.update(f"\n{rel}\0{sha256_of(path)}".encode())
     return h.hexdigest()[:16]
 
 

@@ -1,4 +1,4 @@
-"""The router's pages: Build (canvas), Run, Clips & labels, Blocks. Each page is a thin function over tested modules."""
+"""The router's pages: Build, Run, Clips & labels, Evaluate, Blocks. Each is a thin function over tested modules."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ def all_pages() -> list:
     from workbench.ui.pages.blocks import blocks_page
     from workbench.ui.pages.build import build_page
     from workbench.ui.pages.clips import clips_page
+    from workbench.ui.pages.evaluate import evaluate_page
     from workbench.ui.pages.run import run_page
 
     language_picker()
@@ -20,6 +21,8 @@ def all_pages() -> list:
                          icon=":material/account_tree:"),
         "run": st.Page(run_page, title=tr("app.run.title"), url_path="run", icon=":material/play_circle:"),
         "clips": st.Page(clips_page, title=tr("app.clips.title"), url_path="clips", icon=":material/video_library:"),
+        "evaluate": st.Page(evaluate_page, title=tr("app.eval.title"), url_path="evaluate",
+                            icon=":material/fact_check:"),
         "blocks": st.Page(blocks_page, title=tr("app.blocks.title"), url_path="blocks", icon=":material/menu_book:"),
     }
     st.session_state["pages"] = pages  # for st.switch_page from one page to another

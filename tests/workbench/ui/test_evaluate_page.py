@@ -1,0 +1,191 @@
+"""The Evaluate page: replay the demo pipeline on the demo clip and score it, score a finished run, enter true events
+in the table, and say clearly when the truth or the dataset is missing."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from workbench import jobs
+from workbench.errors import Problem
+from workbench.evaluation.truth import load_truth_file
+from workbench.i18n import t
+from workbench.spec import load_spec
+from workbench.ui import evaluate_view as view
+
+PIPELINE = Path(__file__).resolve().parents[3] / "pipelines" / "demo_street_count.yaml"
+TIMEOUT_S = 180
+
+
+def _page() -> None:
+    from workbench.ui.pages.evaluate import evaluate_page
+
+    evaluate_page()
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory) -> Path:
+    """A workbench home holding the demo clip and its generator truth (demo/demo_s0.mp4 + .truth.json)."""
+    from workbench.synth import generate
+
+    with pytest.MonkeyPatch.context() as mp:
+        home = tmp_path_factory.mktemp("home")
+        mp.setenv("WORKBENCH_HOME", str(home))
+        generate("demo", home / "demo", seed=0)
+        yield home
+
+
+@pytest.fixture(scope="module")
+def finished_run(home) -> str:
+    """A real background run of the demo pipeline on the demo clip, as the Run page starts it."""
+    run_id = jobs.start_run(load_spec(PIPELINE), jobs.RunRequest(source=str(jobs.demo_clip()), label="demo"))
+    deadline = time.monotonic() + TIMEOUT_S
+    while not jobs.run_status(run_id).finished:
+        assert time.monotonic() < deadline, jobs.run_status(run_id)
+        time.sleep(0.5)
+    assert jobs.run_status(run_id).state == "done", jobs.run_status(run_id)
+    return run_id
+
+
+def _app(lang: str, **state) -> AppTest:
+    at = AppTest.from_function(_page, default_timeout=TIMEOUT_S)
+    at.session_state["lang"] = lang
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    at.selectbox(key="eval_pipeline").set_value(str(PIPELINE)).run()
+    return at
+
+
+def _evaluate(at: AppTest) -> AppTest:
+    at.button(key="eval_go").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _table(at: AppTest, column: str):
+    """The first read-only table with `column` (rules: "f1", unmatched events: "kind")."""
+    return next(d.value for d in at.dataframe if d.editing_mode == "read_only" and column in d.value.columns)
+
+
+def _rule_row(at: AppTest, rule: str = "count_line") -> dict:
+    table = _table(at, "f1")
+    (row,) = table[table["rule"] == rule].to_dict("records")
+    return row
+
+
+def _errors(at: AppTest) -> list[str]:
+    return [e.value for e in at.error]
+
+
+def _crossings() -> list[dict]:
+    truth = load_truth_file(view.demo_choice().truth_file())
+    return view.truth_to_rows(truth)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_replaying_the_demo_pipeline_counts_every_crossing(home, lang):
+    at = _app(lang)
+    assert at.title[0].value == t("app.eval.title", lang)
+    found = t("app.eval.truth_found", lang, path=str(view.demo_choice().truth_file()), count=len(_crossings()))
+    assert found in [c.value for c in at.caption]
+    _evaluate(at)
+    row = _rule_row(at)
+    assert (row["type"], row["f1"], row["count_error"], row["fp"], row["fn"]) == ("line_crossing", 1.0, 0, 0, 0)
+    assert row["tp"] == len(_crossings())
+    assert row["count_error_by_direction"] == "in +0 · out +0"
+    assert 0 <= row["latency_max_s"] <= 1.0
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics[t("app.eval.col.f1", lang)] == "1.00"
+    assert metrics[t("app.eval.col.fn", lang)] == "0"
+    assert not at.warning  # every true event belongs to the counting line
+    (download,) = at.get("download_button")
+    assert download.proto.label == t("app.eval.download", lang)
+
+
+def test_a_finished_run_is_scored_without_running_again(home, finished_run):
+    at = _app("en")
+    at.radio(key="eval_mode").set_value("run").run()
+    assert at.selectbox(key="eval_run").value == finished_run
+    _evaluate(at)
+    row = _rule_row(at)
+    assert (row["f1"], row["count_error"], row["tp"]) == (1.0, 0, len(_crossings()))
+    assert at.session_state["eval_report"].run["id"] == finished_run
+
+
+def test_events_entered_in_the_table_are_saved_and_scored(home, finished_run):
+    """The staff enter the crossings but forget the first and misspell the second's region."""
+    rows = _crossings()
+    entered = [dict(r) for r in rows[1:]]
+    entered[0]["region"] = "count_lin"
+    rows_key = f"eval_truth_rows::{jobs.demo_clip()}"
+    at = _app("en", **{rows_key: entered})
+    at.radio(key="eval_truth_kind").set_value("editor").run()
+    shown = at.data_editor[0].value
+    assert shown.astype(object).where(shown.notna(), None).to_dict("records") == entered
+    at.button(key="eval_truth_save").click().run()
+    saved = jobs.demo_clip().with_name("demo_s0.truth.csv")
+    assert len(load_truth_file(saved).events) == len(entered)
+    assert t("app.eval.editor_saved", "en", path=str(saved)) in [c.value for c in at.caption]
+    at.radio(key="eval_mode").set_value("run").run()
+    _evaluate(at)
+    row = _rule_row(at)
+    assert (row["tp"], row["fp"], row["fn"], row["count_error"]) == (len(rows) - 2, 2, 0, 2)
+    assert [w.value for w in at.warning] == [t("app.eval.unused_truth", "en", items="line_crossing/count_lin ×1")]
+    unmatched = _table(at, "kind")
+    assert list(unmatched["kind"]) == [t("app.eval.kind_extra", "en")] * 2  # raised, but not in the entered truth
+    for raised, true in zip(unmatched["time_s"], (rows[0]["time_s"], rows[1]["time_s"]), strict=True):
+        assert 0 <= raised - true <= 1.0
+    saved.unlink()
+
+
+def test_a_wrong_row_in_the_table_is_named(home):
+    rows_key = f"eval_truth_rows::{jobs.demo_clip()}"
+    at = _app("en", **{rows_key: [{"type": "line_crossing", "region": "count_line", "direction": "in",
+                                   "time_s": None, "duration_s": None}]})
+    at.radio(key="eval_truth_kind").set_value("editor").run()
+    problem = Problem("eval_truth_bad_event", params={"path": str(jobs.demo_clip().with_name("demo_s0.truth.csv")),
+                                                      "row": 1, "column": "time_s", "detail": "None is not a number "
+                                                      "of seconds >= 0"})
+    assert _errors(at) == [problem.message("en")]
+    assert at.button(key="eval_go").disabled
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_clip_without_truth_says_what_is_missing(home, lang, tmp_path):
+    clip = tmp_path / "camera7.mp4"
+    shutil.copy(jobs.demo_clip(), clip)
+    at = _app(lang)
+    at.radio(key="eval_clip_kind").set_value("path").run()
+    at.text_input(key="eval_path").input(str(clip)).run()
+    problem = Problem("eval_truth_missing", params={"path": str(tmp_path / "camera7.truth.json")})
+    assert _errors(at) == [problem.message(lang)]
+    assert at.button(key="eval_go").disabled
+
+
+def test_a_broken_dataset_is_a_translated_problem(home):
+    data = home / "datasets" / "street_v1" / "data.yaml"
+    data.parent.mkdir(parents=True)
+    data.write_text("train: images/train\nval: images/val\n", encoding="utf-8")  # no class names
+    try:
+        at = _app("zh")
+        assert at.selectbox(key="eval_data").value == str(data)  # datasets in the home are listed
+        at.selectbox(key="eval_model_a").set_value("yolo11n").run()
+        at.button(key="eval_compare").click().run()
+        assert not at.exception
+        problem = Problem("eval_data_bad", params={"path": str(data), "detail": "no class names (names:)"})
+        assert _errors(at) == [problem.message("zh")]
+    finally:
+        shutil.rmtree(data.parent)
+
+
+def test_the_table_starts_from_the_truth_beside_the_clip(home):
+    at = _app("en")
+    at.radio(key="eval_truth_kind").set_value("editor").run()
+    shown = at.data_editor[0].value
+    assert shown.astype(object).where(shown.notna(), None).to_dict("records") == _crossings()
