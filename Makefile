@@ -16,7 +16,7 @@ CANVAS_BUILD := workbench/ui/canvas/static/index.html
 CANVAS_SOURCES := $(addprefix $(CANVAS_DIR)/,package.json package-lock.json vite.config.ts tsconfig.json index.html) \
 	$(wildcard $(CANVAS_DIR)/src/*)
 
-.PHONY: install run demo test test-fast lint bench clean
+.PHONY: install run demo test test-fast lint bench bench-finetune clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,5 +53,8 @@ lint: install
 bench: install
 	$(BIN)/python benchmarks/engine_overhead.py
 
+bench-finetune: install  ## ~15 min on 2 cores: base on domain A, fine-tune on 3 clips of B (--quick: 1 min smoke run)
+	$(BIN)/python benchmarks/finetune_gain.py
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache $(CANVAS_DIR)/node_modules workbench/ui/canvas/static
+	rm -rf $(VENV) .venv-labelstudio .pytest_cache .ruff_cache $(CANVAS_DIR)/node_modules workbench/ui/canvas/static
