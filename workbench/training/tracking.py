@@ -85,8 +85,37 @@ def choose_tracking() -> Tracking:
     return Tracking(embedded_uri(), True, (warning,))
 
 
+_ready_stores: set[str] = set()
+
+
+def sqlite_path(uri: str) -> Path | None:
+    """The database file of a `sqlite:///...` URI, else None."""
+    return Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
+
+
+def ensure_store(uri: str) -> None:
+    """Create/migrate a sqlite store under a file lock, once per process.
+
+    MLflow sets up (and migrates) a sqlite database's tables whenever a process first opens it; two processes doing
+    that at once (the app and a training worker) fail with sqlite OperationalError. The lock makes the first opening
+    one process at a time; later openings find the tables and change nothing.
+    """
+    path = sqlite_path(uri)
+    if path is None or uri in _ready_stores:
+        return
+    from filelock import FileLock
+    from mlflow import MlflowClient
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(path) + ".lock"):
+        first = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        first.search_experiments(max_results=1)
+        first.search_registered_models(max_results=1)
+    _ready_stores.add(uri)
+
+
 def client(uri: str):
-    """An MlflowClient for `uri` (tracking and registry), with telemetry off.
+    """An MlflowClient for `uri` (tracking and registry), with telemetry off and a sqlite store set up safely.
 
     Also made the process-wide URI: parts of MLflow 3.17 open a default client internally, which would otherwise
     create `./mlflow.db` in the current folder.
@@ -95,6 +124,7 @@ def client(uri: str):
     import mlflow
     from mlflow import MlflowClient
 
+    ensure_store(uri)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
