@@ -1,4 +1,4 @@
-"""The router's pages: Build, Run, Clips & labels, Evaluate, Blocks. Each is a thin function over tested modules."""
+"""The router's pages: Build, Run, Clips, Train, Evaluate, Blocks. Each is a thin function over tested modules."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ def all_pages() -> list:
     from workbench.ui.pages.clips import clips_page
     from workbench.ui.pages.evaluate import evaluate_page
     from workbench.ui.pages.run import run_page
+    from workbench.ui.pages.train import train_page
 
     language_picker()
     pages = {
@@ -21,6 +22,7 @@ def all_pages() -> list:
                          icon=":material/account_tree:"),
         "run": st.Page(run_page, title=tr("app.run.title"), url_path="run", icon=":material/play_circle:"),
         "clips": st.Page(clips_page, title=tr("app.clips.title"), url_path="clips", icon=":material/video_library:"),
+        "train": st.Page(train_page, title=tr("app.train.title"), url_path="train", icon=":material/model_training:"),
         "evaluate": st.Page(evaluate_page, title=tr("app.eval.title"), url_path="evaluate",
                             icon=":material/fact_check:"),
         "blocks": st.Page(blocks_page, title=tr("app.blocks.title"), url_path="blocks", icon=":material/menu_book:"),
