@@ -118,15 +118,23 @@ def client(uri: str):
     """An MlflowClient for `uri` (tracking and registry), with telemetry off and a sqlite store set up safely.
 
     Also made the process-wide URI: parts of MLflow 3.17 open a default client internally, which would otherwise
-    create `./mlflow.db` in the current folder.
+    create `./mlflow.db` in the current folder. `MLFLOW_TRACKING_URI` stays as the user set it (MLflow's setter
+    writes it): after one fallback to the embedded store, a long-lived process must still try the server next time.
     """
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     import mlflow
     from mlflow import MlflowClient
 
     ensure_store(uri)
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
+    saved = os.environ.get("MLFLOW_TRACKING_URI")
+    try:
+        mlflow.set_tracking_uri(uri)
+        mlflow.set_registry_uri(uri)
+    finally:
+        if saved is None:
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
+        else:
+            os.environ["MLFLOW_TRACKING_URI"] = saved
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
 
 

@@ -22,6 +22,7 @@ from workbench.evaluation.replay import default_classes, evaluate_predictions, r
 from workbench.evaluation.report import EventReport
 from workbench.evaluation.truth import GroundTruth, load_truth_file, parse_truth, parse_truth_csv, write_truth_csv
 from workbench.finetune.clips import Clip, ClipLibrary
+from workbench.i18n import t
 from workbench.paths import workbench_home
 from workbench.registry import BlockRegistry
 from workbench.spec import PipelineSpec, load_spec
@@ -82,6 +83,21 @@ def clip_label(clip: Clip) -> str:
     return f"{clip.name} ({clip.duration_s:.0f} s)"
 
 
+def beside_truth(clip: ClipChoice) -> tuple[GroundTruth, Path]:
+    """The truth found beside the clip and its file; `eval_truth_missing` naming where it was expected."""
+    found = clip.truth_file()
+    if found is None:
+        raise WorkbenchError([Problem("eval_truth_missing", field="--truth",
+                                      params={"path": str(clip.expected_truth_file())})])
+    return load_truth_file(found), found
+
+
+def pipeline_labels(entries: Iterable[Any], lang: str | None = None) -> dict[str, str]:
+    """pipeline path -> "title (name)", marked bundled or mine."""
+    return {str(e.path): t("app.eval.pipeline_bundled" if e.bundled else "app.eval.pipeline_mine", lang,
+                           title=e.title, name=e.name) for e in entries}
+
+
 def truth_from_upload(name: str, data: bytes) -> GroundTruth:
     """An uploaded truth file (JSON in either format, or CSV by its name)."""
     try:
@@ -107,6 +123,15 @@ def _cell(value: Any) -> Any:
     if isinstance(value, str):
         return value.strip() or None
     return value
+
+
+def editor_frame(rows: list[dict[str, Any]]) -> Any:
+    """The truth editor's table: the rows in `EDITOR_COLUMNS`, text columns as objects, times as floats."""
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, columns=list(EDITOR_COLUMNS))
+    return frame.astype({"type": "object", "region": "object", "direction": "object", "time_s": "float64",
+                         "duration_s": "float64"})
 
 
 def truth_to_rows(truth: GroundTruth) -> list[dict[str, Any]]:
@@ -188,6 +213,29 @@ def unmatched_rows(report: EventReport) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (r["rule"], r["time_s"]))
 
 
+def total_tiles(report: EventReport) -> list[tuple[str, str]]:
+    """(metric, shown value) of the totals over every rule: TP, FP, FN, then precision, recall, F1 with 2 digits."""
+    tot = report.totals
+    return [("tp", str(tot.tp)), ("fp", str(tot.fp)), ("fn", str(tot.fn)), ("precision", f"{tot.precision:.2f}"),
+            ("recall", f"{tot.recall:.2f}"), ("f1", f"{tot.f1:.2f}")]
+
+
+def score_chart(report: EventReport, lang: str | None = None) -> Any:
+    """Precision, recall and F1 of each rule as grouped horizontal bars (an Altair chart)."""
+    import altair as alt
+    import pandas as pd
+
+    data = pd.DataFrame(score_chart_rows(report))
+    order = [t(f"app.eval.col.{m}", lang) for m in ("precision", "recall", "f1")]
+    data["metric"] = data["metric"].map(lambda m: t(f"app.eval.col.{m}", lang))
+    return alt.Chart(data).mark_bar().encode(
+        y=alt.Y("rule:N", title=t("app.eval.col.rule", lang), axis=alt.Axis(labelLimit=320)),
+        yOffset=alt.YOffset("metric:N", sort=order),
+        x=alt.X("value:Q", title="", scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("metric:N", title="", sort=order), tooltip=["rule", "metric", "value"],
+    ).properties(height=30 + 60 * len(report.groups))
+
+
 def unused_truth_text(report: EventReport) -> str:
     """True events no rule watches, e.g. "line_crossing/count_lin ×3" (a misspelt region shows here)."""
     return ", ".join(f"{key} ×{n}" for key, n in report.unused_truth.items())
@@ -205,6 +253,25 @@ def matching_runs(runs: Sequence[jobs.RunStatus], spec: PipelineSpec, video: Pat
     """Finished runs of this pipeline (by name) on this clip, with events to score."""
     return [r for r in runs if r.state == "done" and r.pipeline == spec.meta.name and r.source
             and _same_file(r.source, video) and jobs.events_file(r.id).is_file()]
+
+
+def run_labels(runs: Sequence[jobs.RunStatus], lang: str | None = None) -> dict[str, str]:
+    """run id -> "started · events · id" for the run picker."""
+    return {r.id: t("app.eval.run_label", lang, started=r.started.replace("T", " ")[:19], events=r.event_total or 0,
+                    id=r.id) for r in runs}
+
+
+def run_evaluation(spec: PipelineSpec, video: Path, truth: GroundTruth, tolerance_s: float, run_id: str | None,
+                   registry: BlockRegistry | None = None) -> EventReport | list[Problem]:
+    """Score a finished run (`run_id`) or replay the pipeline on the clip; the report, or the problems to show."""
+    from workbench.evaluation.replay import replay
+
+    try:
+        if run_id:
+            return evaluate_run(run_id, truth, tolerance_s, registry)
+        return replay(spec, video, truth, tolerance_s=tolerance_s, registry=registry)
+    except WorkbenchError as exc:
+        return list(exc.problems)
 
 
 def evaluate_run(run_id: str, truth: GroundTruth, tolerance_s: float,
@@ -226,6 +293,16 @@ def evaluate_run(run_id: str, truth: GroundTruth, tolerance_s: float,
 def dataset_yamls(home: Path | None = None) -> list[Path]:
     """`<home>/datasets/*/data.yaml`, by folder name."""
     return sorted(((home or workbench_home()) / "datasets").glob("*/data.yaml"))
+
+
+def run_comparison(data: str, models: Sequence[str], imgsz: int) -> DetectionComparison | list[Problem]:
+    """`compare_models` on the dataset at `imgsz`: the comparison, or the problems to show."""
+    from workbench.evaluation.detection import compare_models
+
+    try:
+        return compare_models(data, list(models), imgsz=imgsz)
+    except WorkbenchError as exc:
+        return list(exc.problems)
 
 
 def detection_rows(comparison: DetectionComparison) -> list[dict[str, Any]]:

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 from pathlib import Path
 
 import pytest
 
+from workbench.cli import main
 from workbench.errors import WorkbenchError
 from workbench.evaluation.cli_eval import add_parsers
 from workbench.evaluation.truth import load_truth_file, write_truth_csv
+from workbench.i18n import t
 from workbench.synth import generate
+from workbench.training.tracking import client, embedded_uri
 
 PIPELINES = Path(__file__).resolve().parents[3] / "pipelines"
 
@@ -47,3 +51,49 @@ def test_eval_detection_needs_at_least_one_model():
     with pytest.raises(SystemExit) as exit_:
         run_cli(["eval", "detection", "data.yaml"])
     assert exit_.value.code == 2  # argparse: --model is required
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    return tmp_path / "home"
+
+
+def test_an_unknown_training_is_a_problem_naming_the_option(home, capsys):
+    assert main(["eval", "detection", "--training", "20990101-000000-zzzz"]) == 1
+    err = capsys.readouterr().err
+    assert "--training" in err and t("problem.eval_training_unknown", job="20990101-000000-zzzz") in err
+    assert "Traceback" not in err
+
+
+def test_an_unknown_mlflow_run_stops_before_the_evaluation(home, tmp_path, capsys):
+    clip = generate("restricted_zone", tmp_path, seed=0)
+    began = time.monotonic()
+    code = main(["eval", "events", str(PIPELINES / "restricted_zone_people.yaml"), "--clip", str(clip.video),
+                 "--truth", str(clip.truth), "--mlflow-run", "f" * 32])
+    assert code == 1 and time.monotonic() - began < 20  # no replay of the clip first
+    err = capsys.readouterr().err
+    assert "--mlflow-run" in err and "Traceback" not in err
+
+
+def test_eval_events_logged_to_a_new_mlflow_run(home, tmp_path, capsys):
+    clip = generate("restricted_zone", tmp_path, seed=0)
+    assert main(["eval", "events", str(PIPELINES / "restricted_zone_people.yaml"), "--clip", str(clip.video),
+                 "--truth", str(clip.truth), "--mlflow", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    run = client(embedded_uri()).get_run(out["mlflow"]["run_id"])
+    assert run.data.metrics["events.total.f1"] == out["totals"]["f1"] == 1.0
+    assert run.data.metrics["events.restricted.zone_enter.tp"] == 2.0
+    assert run.data.params["clip"] == str(clip.video) and run.data.params["tolerance_s"] == "1.0"
+
+
+@pytest.mark.parametrize("argv", [["eval", "detection", "--model", "a.pt"],  # no DATA_YAML
+                                  ["eval", "detection", "d.yaml", "--model", "a.pt", "--training", "x"],
+                                  ["eval", "detection", "--training", "x", "--mlflow"],
+                                  ["eval", "events", "p.yaml", "--clip", "c", "--truth", "t", "--mlflow",
+                                   "--mlflow-run", "r"]])
+def test_contradicting_options_are_usage_errors(argv, home):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
