@@ -9,7 +9,7 @@ from pathlib import Path
 from workbench.i18n import _table, t
 
 ROOT = Path(__file__).parents[2]
-CODE_USE = re.compile(r"""(?:BlockError|Problem|_problem)\(\s*["']([a-z_]+)["']""")
+CODE_USE = re.compile(r"""(?:BlockError|Problem|StoreError|_problem|_error)\(\s*["']([a-z_]+)["']""")
 KEY_USE = re.compile(r"""\b(?:t|tr)\(\s*["']([a-z_]+(?:\.[a-z0-9_]+)+)["']""")  # literal keys: t("app.x.y", ...)
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workbench.errors import PipelineInvalid, Problem
-from workbench.paths import workbench_home
+from workbench.paths import user_pipelines_dir
 from workbench.spec import PipelineSpec, load_spec, save_spec
 
 BUNDLED_DIR = Path(__file__).resolve().parents[2] / "pipelines"
@@ -26,7 +26,7 @@ class PipelineEntry:
 
 def user_dir() -> Path:
     """The user's saved pipelines: `<WORKBENCH_HOME>/pipelines`."""
-    return workbench_home() / "pipelines"
+    return user_pipelines_dir()
 
 
 def list_pipelines() -> list[PipelineEntry]:

@@ -19,8 +19,6 @@ from workbench.finetune.cli_clips import add_parsers
 from workbench.finetune.clips import CLIP_ID_PATTERN, THUMB_WIDTH, ClipLibrary
 from workbench.synth import generate, get
 
-MESSAGES = Path(__file__).resolve().parents[3] / "workbench" / "messages.d" / "clips.yaml"
-
 
 @pytest.fixture(scope="module")
 def video(tmp_path_factory) -> Path:

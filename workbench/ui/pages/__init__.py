@@ -1,4 +1,4 @@
-"""The router's pages: Build, Run, Clips, Train, Evaluate, Blocks. Each is a thin function over tested modules."""
+"""The router's pages: Build, Run, Clips, Train, Evaluate, Share, Blocks; each a thin function over tested modules."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ def all_pages() -> list:
     from workbench.ui.pages.clips import clips_page
     from workbench.ui.pages.evaluate import evaluate_page
     from workbench.ui.pages.run import run_page
+    from workbench.ui.pages.share import share_page
     from workbench.ui.pages.train import train_page
 
     language_picker()
@@ -25,6 +26,7 @@ def all_pages() -> list:
         "train": st.Page(train_page, title=tr("app.train.title"), url_path="train", icon=":material/model_training:"),
         "evaluate": st.Page(evaluate_page, title=tr("app.eval.title"), url_path="evaluate",
                             icon=":material/fact_check:"),
+        "share": st.Page(share_page, title=tr("app.share.title"), url_path="share", icon=":material/share:"),
         "blocks": st.Page(blocks_page, title=tr("app.blocks.title"), url_path="blocks", icon=":material/menu_book:"),
     }
     st.session_state["pages"] = pages  # for st.switch_page from one page to another

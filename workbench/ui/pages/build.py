@@ -12,6 +12,7 @@ from workbench.ui.common import catalog, lang, registry, tr
 from workbench.ui.draft import Draft, new_draft, open_draft
 from workbench.ui.palette import palette_groups
 from workbench.ui.settings_panel import settings_panel
+from workbench.ui.share_parts import site_pending_banner
 from workbench.validate import validate
 
 DRAFT_KEY = "draft"
@@ -27,6 +28,7 @@ def build_page() -> None:
     draft = current_draft()
     st.title(tr("app.build.title"))
     file_bar(draft)
+    site_pending_banner(draft)  # an imported algorithm: site settings to redraw for this camera
     problems = validate(draft.spec, registry())
     left, middle = st.columns([1, 4], gap="small")
     with left:
