@@ -102,6 +102,21 @@ def test_publish_list_pull_import_round_trip_is_byte_identical(home, store, tiny
     assert spec.meta.model_extra["site_pending"] == {"count_line": ["start", "end"]}
 
 
+def test_an_imported_algorithm_runs_here_on_its_onnx_weights(home, tiny_weights, tmp_path):
+    from workbench.runner import RunOptions, run_pipeline
+    from workbench.synth import generate
+
+    store = LocalStore(tmp_path / "registry")
+    publish(store, tiny_weights)
+    pulled = pull(store, *REF, tmp_path / "pulled")
+    installed = install(pulled.folder, pulled.release.manifest)
+    clip = generate("traffic", tmp_path / "clip").video
+    summary = run_pipeline(load_spec(installed.pipeline), RunOptions(out_dir=tmp_path / "run", source=str(clip),
+                                                                     max_frames=8))
+    assert summary["status"] == "done" and summary["outputs"]["video"]["frames"] == 8
+    assert summary["per_block_ms"]["detector"] > 0  # the ONNX model really ran on every frame
+
+
 def test_a_published_version_is_final(home, store, tiny_weights):
     publish(store, tiny_weights)
     with pytest.raises(WorkbenchError) as refused:
