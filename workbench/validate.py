@@ -38,7 +38,18 @@ def validate(spec: PipelineSpec, registry: BlockRegistry) -> list[Problem]:
     problems += _graph_problems(spec, classes)
     problems += [Problem("layout_unknown_node", node=node_id, field="layout", severity="warning")
                  for node_id in spec.layout if node_id not in seen]
-    return problems
+    return problems + site_pending_problems(spec)
+
+
+def site_pending_problems(spec: PipelineSpec) -> list[Problem]:
+    """Warnings for site settings an imported algorithm still has from the publisher's camera (meta.site_pending)."""
+    extra = spec.meta.model_extra or {}
+    pending = extra.get("site_pending") or {}
+    if not isinstance(pending, dict):
+        return []
+    origin = str(extra.get("origin", ""))
+    return [Problem("site_pending", node=str(node), field=str(field), severity="warning", params={"origin": origin})
+            for node, fields in pending.items() for field in (fields or ())]
 
 
 def config_problems(node_id: str, block: type, config: dict) -> list[Problem]:

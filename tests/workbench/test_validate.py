@@ -128,3 +128,19 @@ def test_messages_exist_in_both_languages():
     [p] = problems_of(data)
     assert p.message("en") != p.message("zh")
     assert "rules/tyo@v1" in p.message("zh")
+
+
+def test_site_settings_pending_from_an_import_are_warnings_naming_node_and_field():
+    from pathlib import Path
+
+    from workbench.registry import default_registry
+    from workbench.spec import load_spec
+
+    data = load_spec(Path(__file__).resolve().parents[2] / "pipelines" / "vehicle_count_line.yaml").to_dict()
+    data["meta"].update(origin="haidian/gate-count@1.0.0", site_pending={"count_line": ["start", "end"]})
+    problems = validate(parse_spec(data), default_registry())
+    pending = [(p.code, p.node, p.field, p.severity) for p in problems if p.code == "site_pending"]
+    assert pending == [("site_pending", "count_line", "start", "warning"), ("site_pending", "count_line", "end",
+                                                                            "warning")]
+    assert errors_only(problems) == []  # it runs; the user is told, not stopped
+    assert "haidian/gate-count@1.0.0" in problems[-1].message("en")

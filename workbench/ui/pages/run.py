@@ -16,7 +16,7 @@ from workbench.spec import PipelineSpec, load_spec
 from workbench.ui.common import lang, registry, tr
 from workbench.ui.library import PipelineEntry, list_pipelines
 from workbench.ui.results import show_results
-from workbench.validate import errors_only, validate
+from workbench.validate import errors_only, site_pending_problems, validate
 
 CLIP_KINDS = ("demo", "upload", "path", "url", "pipeline")
 VIDEO_TYPES = ["mp4", "avi", "mkv", "mov", "m4v", "webm", "mpg", "mpeg", "ts", "flv", "wmv"]
@@ -74,6 +74,8 @@ def _new_run_form() -> None:
         st.warning(tr("app.run.pipeline_invalid"))
         _show_problems(problems)
         return
+    for p in site_pending_problems(spec):  # an imported algorithm whose lines/zones are still the publisher's
+        st.warning(f"{p.where()}: {p.message(lang())}")
     found = jobs.source_node(spec, registry())
     source = _pick_clip(str(found[0].config.get(found[1], "")) if found else "")
     window = found[0].config if found else {}
