@@ -20,7 +20,7 @@ from workbench.sharing.bundle import verify_files
 from workbench.sharing.keys import trusted_keys
 from workbench.sharing.manifest import Release
 from workbench.sharing.signing import Verdict, verify
-from workbench.sharing.store import RegistryStore, file_key, release_key
+from workbench.sharing.store import RegistryStore, StoreError, file_key, release_key
 
 POLICY_SETTING = "WORKBENCH_REGISTRY_POLICY"
 POLICIES = ("refuse", "warn")
@@ -49,7 +49,14 @@ def trust_policy() -> str:
 def read_release(store: RegistryStore, district: str, name: str, version: str) -> Release:
     """The release stored for (district, name, version); one whose manifest names another place is refused."""
     key = release_key(district, name, version)
-    release = Release.from_bytes(store.get_bytes(key), key)
+    try:
+        data = store.get_bytes(key)
+    except StoreError as exc:
+        if exc.code != "registry_not_found":
+            raise
+        raise WorkbenchError([Problem("registry_version_unknown", field="ref",
+                                      params={"ref": f"{district}/{name}@{version}"})]) from None
+    release = Release.from_bytes(data, key)
     m = release.manifest
     if (m.district, m.name, m.version) != (district, name, version):  # e.g. a release copied into another prefix
         raise WorkbenchError([Problem("registry_release_mismatch", field=key, params={

@@ -100,6 +100,12 @@ def test_publish_list_pull_import_round_trip_is_byte_identical(home, store, tiny
     assert zoo.resolve_weights(model).suffix == ".onnx"  # ONNX preferred: no pickle is ever loaded
     assert installed.site_pending == {"count_line": ("start", "end")}
     assert spec.meta.model_extra["site_pending"] == {"count_line": ["start", "end"]}
+    if isinstance(store, S3Store):  # the S3 secret key lands in no object of the bucket, no description, no repr
+        secret = SPECS[id(store)]["secret_key"]
+        stored = store.list_keys("")
+        assert release_key(*REF) in stored and len(stored) == len(bundle_files) + 1
+        assert [k for k in stored if secret.encode() in store.get_bytes(k)] == []
+        assert secret not in store.describe() and secret not in repr(store)
 
 
 def test_an_imported_algorithm_runs_here_on_its_onnx_weights(home, tiny_weights, tmp_path):
