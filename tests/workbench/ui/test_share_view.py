@@ -9,6 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from sharing_support import yolo_pipeline
 
 from workbench.errors import WorkbenchError
 from workbench.sharing import keys
@@ -18,7 +19,7 @@ from workbench.sharing.install import clear_site_pending
 from workbench.sharing.local_store import LocalStore
 from workbench.sharing.outbox import prepare, send
 from workbench.sharing.store import file_key
-from workbench.spec import PipelineSpec, load_spec, parse_spec
+from workbench.spec import load_spec
 from workbench.ui import share_view as view
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -27,17 +28,6 @@ DESCRIPTION = {"en": "Counts cars crossing the gate line", "zh": "统计穿过�
 GATE = "haidian/gate-count"
 EVALUATION = {"detection": {"mAP50": 0.61, "precision": 0.7, "per_class": {"car": {"recall": 0.5}}},
               "events": {"count_line": {"line_cross": {"f1": 0.9}}, "note": "replayed"}}
-
-
-def yolo_pipeline() -> PipelineSpec:
-    """The bundled vehicle_count_line pipeline with its motion detector replaced by a YOLO detector."""
-    data = load_spec(PIPELINES / "vehicle_count_line.yaml").to_dict()
-    for node in data["nodes"]:
-        if node["id"] == "motion":
-            node.update(id="detector", type="detection/yolo@v1", config={"model": "yolo11n", "imgsz": 320})
-    data["edges"] = [{k: v.replace("motion.", "detector.") for k, v in e.items()} for e in data["edges"]]
-    data["layout"]["detector"] = data["layout"].pop("motion")
-    return parse_spec(data)
 
 
 def share_env(mp: pytest.MonkeyPatch, home: Path) -> None:
