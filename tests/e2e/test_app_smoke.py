@@ -53,3 +53,15 @@ def test_app_opens_in_chinese_switches_to_english_and_finds_a_block(app_server, 
     expect(page.get_by_test_id("stExpander").filter(has_text="sources/video_file@v1")).to_have_count(0)
     card.scroll_into_view_if_needed()
     shot(page, "smoke-2-blocks-search-en")
+
+
+@pytest.mark.parametrize("url_path, key", [("clips", "app.clips.title"), ("train", "app.train.title"),
+                                           ("evaluate", "app.eval.title"), ("share", "app.share.title")])
+def test_every_page_opens_without_an_error(app_server, page, wait_idle, shot, url_path, key):
+    page.goto(f"{app_server.url}/{url_path}")
+    wait_idle(page)
+    shot(page, f"smoke-page-{url_path}-zh")
+    expect(page.locator("h1").first).to_have_text(t(key, "zh"))
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    errors = page.get_by_test_id("stAlertContentError")
+    assert errors.count() == 0, errors.all_inner_texts()

@@ -103,10 +103,10 @@ def test_import_sample_and_extract_through_the_page(home, video, lang):
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_without_a_server_label_studio_and_the_dataset_say_what_is_wrong(home, lang):
+def test_without_a_server_label_studio_says_how_to_set_it_up(home, lang):
     at = _app(lang)
     not_configured = Problem("labelstudio_no_url", node="labelstudio").message(lang)
-    assert not_configured in _texts(at.error)
+    assert not_configured in _texts(at.info)  # a to-do, not a failure
     assert at.button(key="clips_push").disabled and at.button(key="clips_pull").disabled
 
     at.button(key="clips_build").click().run()
@@ -130,7 +130,7 @@ def test_an_unreachable_server_is_named_and_rechecked_on_demand(home, monkeypatc
     at.run()  # the result is kept until the user asks again
     assert error in _texts(at.error)
     at.button(key="clips_ls_recheck").click().run()
-    assert Problem("labelstudio_no_url", node="labelstudio").message("en") in _texts(at.error)
+    assert Problem("labelstudio_no_url", node="labelstudio").message("en") in _texts(at.info)
 
 
 @pytest.mark.parametrize("lang", LANGS)

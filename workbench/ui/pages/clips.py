@@ -216,8 +216,8 @@ def _label_studio(library: ClipLibrary) -> None:
         where = tr("app.clips.ls_local") if status.local else status.url
         st.success(tr("app.clips.ls_connected", url=status.url, where=where, source=status.token_source))
     else:
-        for problem in status.problems:
-            st.error(problem.message(lang()))
+        for problem in status.problems:  # nothing configured yet is a to-do, not a failure
+            (st.info if problem.code == "labelstudio_no_url" else st.error)(problem.message(lang()))
         st.caption(tr("app.clips.ls_setup_hint"))
     st.button(tr("app.clips.ls_recheck"), key="clips_ls_recheck", on_click=_recheck)
 
