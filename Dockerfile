@@ -25,6 +25,7 @@ COPY blocks ./blocks
 COPY pipelines ./pipelines
 COPY model_zoo ./model_zoo
 COPY app.py ./
+COPY .streamlit ./.streamlit
 COPY --from=canvas /src/workbench/ui/canvas/static ./workbench/ui/canvas/static
 RUN pip install --no-cache-dir . && workbench synth demo --out /data/demo
 
