@@ -16,7 +16,7 @@ CANVAS_BUILD := workbench/ui/canvas/static/index.html
 CANVAS_SOURCES := $(addprefix $(CANVAS_DIR)/,package.json package-lock.json vite.config.ts tsconfig.json index.html) \
 	$(wildcard $(CANVAS_DIR)/src/*)
 
-.PHONY: install run demo test test-fast lint bench bench-finetune bench-registry clean
+.PHONY: install run demo test test-fast lint bench bench-finetune bench-registry bench-streams clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,9 @@ bench-finetune: install  ## ~15 min on 2 cores: base on domain A, fine-tune on 3
 
 bench-registry: install  ## ~1 min: publish/pull of a ~115 MB bundle vs raw minio fput/fget and file copies
 	$(BIN)/python benchmarks/registry_throughput.py
+
+bench-streams: install  ## ~2.5 min: concurrent 10 fps cameras one machine sustains (motion, YOLO), memory per stream
+	$(BIN)/python benchmarks/streams_capacity.py
 
 clean:
 	rm -rf $(VENV) .venv-labelstudio .pytest_cache .ruff_cache $(CANVAS_DIR)/node_modules workbench/ui/canvas/static

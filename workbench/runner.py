@@ -15,6 +15,7 @@ from workbench.errors import BlockError, Problem, WorkbenchError
 from workbench.graph import CompiledPipeline, compile_pipeline
 from workbench.registry import BlockRegistry
 from workbench.spec import PipelineSpec
+from workbench.streams.reader import redact
 
 ProgressFn = Callable[[int, int | None, float], None]  # frames done, frames expected (if known), processing fps
 EventsFn = Callable[[str, tuple], None]  # node id, the events it raised on this frame
@@ -33,6 +34,7 @@ class RunOptions:
     camera: str = ""
     on_progress: ProgressFn | None = None
     on_events: EventsFn | None = None  # every event of every rule as it happens, whatever sinks the pipeline has
+    write_health: bool = True  # a live stream source's health.json in out_dir (serve writes its own)
     should_stop: Callable[[], bool] = field(default=lambda: False)
 
 
@@ -73,10 +75,20 @@ def run_pipeline(spec: PipelineSpec, opts: RunOptions, registry: BlockRegistry |
     return run_compiled(compiled, opts)
 
 
+def _health_writer(source: SourceBlock, opts: RunOptions) -> Any:
+    """For a live stream source: health.json (connected, fps, lag, reconnects, outages) rewritten every second."""
+    from workbench.streams.health import HEALTH_FILE, HealthWriter
+    from workbench.streams.reader import reader_for
+
+    live = reader_for(source) if opts.write_health else None
+    return HealthWriter(opts.out_dir / HEALTH_FILE, live.health.snapshot).start() if live is not None else None
+
+
 def run_compiled(compiled: CompiledPipeline, opts: RunOptions) -> dict[str, Any]:
     source: SourceBlock = compiled.source.block  # type: ignore[assignment]
     video = source.open()
-    ctx = StreamContext(out_dir=opts.out_dir, source=str(getattr(source.config, source.location_field, "")),
+    health = _health_writer(source, opts)
+    ctx = StreamContext(out_dir=opts.out_dir, source=redact(str(getattr(source.config, source.location_field, ""))),
                         fps=video.fps, frame_size=video.frame_size, camera=opts.camera, start_time=video.start_time)
     summary: dict[str, Any] = {
         "pipeline": compiled.spec.meta.name, "source": ctx.source, "camera": opts.camera,
@@ -114,6 +126,8 @@ def run_compiled(compiled: CompiledPipeline, opts: RunOptions) -> dict[str, Any]
         failure = exc
     finally:
         video.close()
+        if health is not None:
+            health.stop()
     elapsed = time.perf_counter() - began
     if stream is not None:
         facts, finish_errors = stream.finish()

@@ -1,0 +1,1 @@
+"""Live streams: a reconnecting reader with health counters, and `workbench serve` for many cameras at once."""

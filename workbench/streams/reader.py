@@ -1,0 +1,204 @@
+"""Read a live stream in a thread: reconnect with exponential backoff, hand frames over through a small bounded queue.
+
+The pipeline never restarts: the reader reopens the camera behind the same frame iterator, so every block keeps its
+state across a drop. Frame times come from the monotonic clock when a frame is read, so they keep increasing across
+reconnects. `latest` drops the oldest queued frame when the pipeline is slower than the camera; `every` waits.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+import weakref
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
+
+import cv2
+import numpy as np
+
+from workbench.streams.health import HealthTracker
+
+FALLBACK_FPS = 25.0
+_POLL_S = 0.2  # how often waiting loops look at the stop flag
+
+# The reader behind each open stream source block, so `workbench serve` can read its health and stop it.
+_LIVE: weakref.WeakKeyDictionary[object, StreamReader] = weakref.WeakKeyDictionary()
+
+
+def is_url(location: str) -> bool:
+    return "://" in location
+
+
+def redact(url: str) -> str:
+    """The URL without its password (rtsp://admin:secret@host -> rtsp://admin:***@host): safe for logs and events."""
+    if not is_url(url):
+        return url
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+@dataclass(frozen=True)
+class ReaderSettings:
+    url: str
+    policy: Literal["latest", "every"] = "latest"
+    queue_size: int = 2
+    initial_backoff_s: float = 0.5
+    max_backoff_s: float = 10.0
+    backoff_factor: float = 2.0
+    give_up_after_s: float | None = None  # None = never
+    read_timeout_s: float = 5.0
+    realtime: bool = True  # a file is read at its own frame rate, as a camera delivers frames
+
+    @property
+    def is_file(self) -> bool:
+        return not is_url(self.url)
+
+
+class StreamReader:
+    """The reader thread and the queue between it and the pipeline. `ended` tells why reading stopped."""
+
+    def __init__(self, settings: ReaderSettings, health: HealthTracker) -> None:
+        self.settings, self.health = settings, health
+        self.queue: queue.Queue[tuple[int, np.ndarray, float]] = queue.Queue(maxsize=settings.queue_size)
+        self.fps = FALLBACK_FPS
+        self.frame_size: tuple[int, int] | None = None
+        self.ended: str | None = None  # eof | gave_up | stopped
+        self._first = threading.Event()
+        self._stop = threading.Event()
+        self._index = 0
+        self._thread = threading.Thread(target=self._run, name="stream-reader", daemon=True)
+
+    # -- the pipeline's side -------------------------------------------------------------------------------------------
+    def start(self, owner: object | None = None) -> StreamReader:
+        if owner is not None:
+            _LIVE[owner] = self
+        self._thread.start()
+        return self
+
+    def wait_first(self) -> bool:
+        """Block until the first frame is read (True) or reading ended before any (False)."""
+        while not self._first.wait(_POLL_S):
+            if self.ended is not None:
+                return False
+        return True
+
+    def frames(self) -> Iterator[tuple[int, np.ndarray, float]]:
+        """(index, image, monotonic read time) until the reader ends and the queue is empty, or stop() is called."""
+        while not self._stop.is_set():
+            try:
+                item = self.queue.get(timeout=_POLL_S)
+            except queue.Empty:
+                if self.ended is not None and self.queue.empty():
+                    return
+                continue
+            self.health.frame_out(time.monotonic() - item[2])
+            yield item
+
+    def stop(self) -> None:
+        """Ask the reader to end (serve's Ctrl+C); the frame iterator returns at its next look at the flag."""
+        self._stop.set()
+
+    def close(self) -> None:
+        self.stop()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout=self.settings.read_timeout_s + 2)
+
+    # -- the reader thread ---------------------------------------------------------------------------------------------
+    def _run(self) -> None:
+        s = self.settings
+        delay = s.initial_backoff_s
+        try:
+            while not self._stop.is_set():
+                cap, first = self._connect()
+                if cap is not None:
+                    self.health.connected()
+                    delay = s.initial_backoff_s
+                    self._read(cap, first)
+                    cap.release()
+                    if s.is_file and not self._stop.is_set():
+                        self._end("eof")
+                        return
+                    self.health.disconnected("no frame within the read timeout, or the stream ended")
+                if s.give_up_after_s is not None and self.health.down_for() >= s.give_up_after_s:
+                    self._end("gave_up")
+                    return
+                if cap is None:  # wait before trying again; reconnect at once after a drop
+                    self._stop.wait(delay)
+                    delay = min(delay * s.backoff_factor, s.max_backoff_s)
+            self._end("stopped")
+        except Exception as exc:  # a defect here must end the stream visibly, not hang the pipeline
+            self.health.error(f"{type(exc).__name__}: {exc}")
+            self._end("gave_up")
+
+    def _connect(self) -> tuple[cv2.VideoCapture | None, np.ndarray | None]:
+        s = self.settings
+        if s.is_file:
+            cap = cv2.VideoCapture(s.url)
+        else:
+            ms = int(s.read_timeout_s * 1000)
+            cap = cv2.VideoCapture(s.url, cv2.CAP_FFMPEG,
+                                   [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, ms])
+        ok, image = cap.read() if cap.isOpened() else (False, None)
+        if not ok or image is None:
+            cap.release()
+            self.health.disconnected(f"cannot open {redact(s.url)}" if not cap.isOpened() else
+                                     f"{redact(s.url)} opened but sent no frame")
+            return None, None
+        if self.frame_size is None:
+            fps = cap.get(cv2.CAP_PROP_FPS)
+            self.fps = fps if 0 < fps < 1000 else FALLBACK_FPS
+            self.frame_size = (image.shape[1], image.shape[0])
+        return cap, image
+
+    def _read(self, cap: cv2.VideoCapture, image: np.ndarray | None) -> None:
+        began, n = time.monotonic(), 0
+        while image is not None and not self._stop.is_set():
+            self._put(image)
+            self._first.set()
+            n += 1
+            if self.settings.is_file and self.settings.realtime:
+                self._stop.wait(max(0.0, began + n / self.fps - time.monotonic()))
+            ok, image = cap.read()
+            if not ok:
+                image = None
+
+    def _put(self, image: np.ndarray) -> None:
+        if self.frame_size is not None and (image.shape[1], image.shape[0]) != self.frame_size:
+            image = cv2.resize(image, self.frame_size)  # the camera changed resolution: keep what the sinks opened
+        image.flags.writeable = False
+        item = (self._index, image, time.monotonic())
+        self._index += 1
+        self.health.frame_in()
+        if self.settings.policy == "latest":
+            while True:
+                try:
+                    self.queue.put_nowait(item)
+                    return
+                except queue.Full:
+                    try:
+                        self.queue.get_nowait()
+                        self.health.dropped()
+                    except queue.Empty:
+                        pass
+        while not self._stop.is_set():
+            try:
+                self.queue.put(item, timeout=_POLL_S)
+                return
+            except queue.Full:
+                continue
+
+    def _end(self, why: str) -> None:
+        self.ended = why
+        self.health.finished(why)
+
+
+def reader_for(block: object) -> StreamReader | None:
+    """The reader of a stream source block that is open (None before open() or after the block is gone)."""
+    return _LIVE.get(block)
