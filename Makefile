@@ -16,7 +16,7 @@ CANVAS_BUILD := workbench/ui/canvas/static/index.html
 CANVAS_SOURCES := $(addprefix $(CANVAS_DIR)/,package.json package-lock.json vite.config.ts tsconfig.json index.html) \
 	$(wildcard $(CANVAS_DIR)/src/*)
 
-.PHONY: install run demo test test-fast lint bench bench-finetune bench-registry bench-streams clean
+.PHONY: install run demo test test-fast lint bench bench-finetune bench-registry bench-streams bench-batch clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,9 @@ bench-registry: install  ## ~1 min: publish/pull of a ~115 MB bundle vs raw mini
 
 bench-streams: install  ## ~2.5 min: concurrent 10 fps cameras one machine sustains (motion, YOLO), memory per stream
 	$(BIN)/python benchmarks/streams_capacity.py
+
+bench-batch: install  ## ~3 min: 8 clips on Ray with 2 workers vs one process
+	$(BIN)/python benchmarks/batch_scaling.py
 
 clean:
 	rm -rf $(VENV) .venv-labelstudio .pytest_cache .ruff_cache $(CANVAS_DIR)/node_modules workbench/ui/canvas/static

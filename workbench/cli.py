@@ -173,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
 # Command groups that live beside their feature; each module has `add_parsers(subparsers)`.
 COMMAND_MODULES = ("workbench.finetune.cli_clips", "workbench.labeling.cli_labeling", "workbench.training.cli_training",
                    "workbench.evaluation.cli_eval", "workbench.sharing.cli_keys", "workbench.sharing.cli_registry",
-                   "workbench.streams.cli_serve")
+                   "workbench.streams.cli_serve", "workbench.batch.cli_batch")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
