@@ -157,13 +157,14 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_pull(args: argparse.Namespace) -> int:
     from workbench.paths import workbench_home
     from workbench.sharing.catalog import find
+    from workbench.sharing.config import open_store
     from workbench.sharing.install import install
     from workbench.sharing.pull import pull
 
     district, name, version = parse_ref(args.ref)
-    store, entries = _entries(argparse.Namespace(all_versions=True))
-    if version is None:
-        entry = find(entries, district, name)
+    store = open_store()
+    if version is None:  # the newest: only then is the catalog read
+        entry = find(_entries(argparse.Namespace(all_versions=True))[1], district, name)
         if entry is None:
             raise WorkbenchError([Problem("registry_version_unknown", field="ref", params={"ref": args.ref})])
         version = entry.version
