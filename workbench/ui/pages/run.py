@@ -14,6 +14,7 @@ from workbench import jobs
 from workbench.errors import PipelineInvalid, Problem
 from workbench.spec import PipelineSpec, load_spec
 from workbench.ui.common import lang, registry, tr
+from workbench.ui.job_panel import JobTexts, job_panel
 from workbench.ui.library import PipelineEntry, list_pipelines
 from workbench.ui.results import show_results
 from workbench.validate import errors_only, site_pending_problems, validate
@@ -21,6 +22,7 @@ from workbench.validate import errors_only, site_pending_problems, validate
 CLIP_KINDS = ("demo", "upload", "path", "url", "pipeline")
 VIDEO_TYPES = ["mp4", "avi", "mkv", "mov", "m4v", "webm", "mpg", "mpeg", "ts", "flv", "wmv"]
 PAST_RUNS_SHOWN = 20
+RUN_TEXTS = JobTexts(unknown="app.run.unknown_run", opened="app.run.opened", close="app.run.close")
 PIPELINE_KEY = "run_pipeline_path"  # set by the Build page to open the Run page on a pipeline
 
 
@@ -32,7 +34,7 @@ def run_page() -> None:
     with opened:
         run_id = st.query_params.get("run")
         if run_id:
-            _opened_run(run_id)
+            job_panel(run_id, "run", jobs.run_status, RUN_TEXTS, _finished, _live)
     st.divider()
     _past_runs()
 
@@ -143,29 +145,9 @@ def _clip_name(source: str) -> str:
     return source if jobs.is_stream_url(source) else Path(source).name
 
 
-def _opened_run(run_id: str) -> None:
-    try:
-        status = jobs.run_status(run_id)
-    except KeyError:
-        st.warning(tr("app.run.unknown_run", id=run_id))
-        st.button(tr("app.run.close"), key="run_close", on_click=_close_run)
-        return
-    head, close = st.columns([5, 1])
-    head.subheader(tr("app.run.opened", id=run_id))
-    close.button(tr("app.run.close"), key="run_close", on_click=_close_run)
-    if status.finished:
-        _finished(status)
-    else:
-        _live(run_id)
-
-
 def _state_line(status: jobs.RunStatus) -> None:
     st.caption(tr("app.run.state_line", state=tr(f"app.run.state.{status.state}"), pipeline=status.pipeline,
                   source=_clip_name(status.source)))
-
-
-def _close_run() -> None:
-    st.query_params.pop("run", None)
 
 
 @st.fragment(run_every=1)

@@ -17,7 +17,9 @@ from workbench.training.dataset_check import check_dataset
 from workbench.training.tracking import Tracking, choose_tracking, configured_uri, embedded_uri, promote
 from workbench.ui import train_view as view
 from workbench.ui.common import lang, tr
+from workbench.ui.job_panel import JobTexts, job_panel
 
+JOB_TEXTS = JobTexts(unknown="app.train.unknown_job", opened="app.train.opened", close="app.train.close")
 PAST_SHOWN = 20
 REFRESH_S = 1
 
@@ -31,7 +33,7 @@ def train_page() -> None:
     with opened:
         job_id = st.query_params.get("job")
         if job_id:
-            _opened_job(job_id)
+            job_panel(job_id, "job", jobs.training_status, JOB_TEXTS, _finished, _live)
     st.divider()
     _past_trainings()
     st.divider()
@@ -121,26 +123,6 @@ def _base_model_picker() -> str:
 
 
 # -- one job ----------------------------------------------------------------------------------------------------------
-def _close_job() -> None:
-    st.query_params.pop("job", None)
-
-
-def _opened_job(job_id: str) -> None:
-    try:
-        status = jobs.training_status(job_id)
-    except KeyError:
-        st.warning(tr("app.train.unknown_job", id=job_id))
-        st.button(tr("app.train.close"), key="train_close", on_click=_close_job)
-        return
-    head, close = st.columns([5, 1])
-    head.subheader(tr("app.train.opened", id=job_id))
-    close.button(tr("app.train.close"), key="train_close", on_click=_close_job)
-    if status.finished:
-        _finished(status)
-    else:
-        _live(job_id)
-
-
 def _state_line(status: jobs.TrainingStatus) -> None:
     config = status.request.get("config", {})
     st.caption(tr("app.train.state_line", state=tr(f"app.train.state.{status.state}"),
