@@ -87,20 +87,24 @@ def run_batch(pipeline: str | Path, sources: list[str], opts: BatchOptions) -> d
         opts.on_start(len(clips))
     with ray_session(opts.ray_address, workers or 1) as ray:
         header["ray_start_s"] = round(time.perf_counter() - began - header["prepare_s"], 3)
-        task = ray.remote(run_clip).options(num_cpus=1, max_retries=opts.retries, retry_exceptions=[ClipFailed],
-                                            scheduling_strategy="SPREAD")
+        # Retries are the driver's own (not Ray's max_retries): it knows each clip's attempt number exactly
+        task = ray.remote(run_clip).options(num_cpus=1, max_retries=0, scheduling_strategy="SPREAD")
         waiting = list(range(len(clips)))
         running: dict[Any, int] = {}
+        tries = [0] * len(clips)
         done = 0
         limit = workers if opts.ray_address and workers else len(clips)  # local: Ray's CPUs limit it
         try:
             while waiting or running:
                 while waiting and len(running) < limit:
                     i = waiting.pop(0)
+                    tries[i] += 1
                     running[task.remote(spec_data, clips[i].source, clips[i].name, opts.stride, opts.max_frames)] = i
                 finished, _ = ray.wait(list(running), num_returns=1)
                 i = running.pop(finished[0])
-                _gather(ray, finished[0], clips[i], records[i], out, opts.retries)
+                if not _gather(ray, finished[0], clips[i], records[i], out, tries[i], opts.retries):
+                    waiting.insert(0, i)  # failed with attempts left: again, before the clips not started yet
+                    continue
                 done += 1
                 write_summary(out, {**header, "seconds": round(time.perf_counter() - began, 3)}, records)
                 if opts.on_clip_done:
@@ -119,27 +123,20 @@ def run_batch(pipeline: str | Path, sources: list[str], opts: BatchOptions) -> d
     return summary
 
 
-def _gather(ray: Any, ref: Any, clip: Clip, record: ClipRecord, out: Path, retries: int) -> None:
-    """Write a finished clip's files into <out>/<clip>/ and fill its record (also when it failed)."""
+def _gather(ray: Any, ref: Any, clip: Clip, record: ClipRecord, out: Path, attempt: int, retries: int) -> bool:
+    """Write a finished clip's files into <out>/<clip>/ and fill its record; False = failed, to be tried again."""
     from ray.exceptions import RayTaskError
 
-    folder = out / clip.name
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
-    record.folder = clip.name
     try:
         result = ray.get(ref)
     except RayTaskError as exc:
         cause = exc.cause if isinstance(getattr(exc, "cause", None), ClipFailed) else None
         info = cause.info if cause else {"problems": [{"code": "block_crashed", "params": {"detail": str(exc)[:500]}}]}
-        _failed(record, folder, info, retries)
-        return
-    except Exception as exc:  # noqa: BLE001 - the worker or its node died (Ray retried max_retries times)
-        _failed(record, folder, {"problems": [{"code": "batch_worker_lost",
-                                               "params": {"detail": f"{type(exc).__name__}: {exc}"[:500]}}],
-                                 "attempt": retries}, retries)
-        return
+        return _failed(record, out, clip.name, info, attempt, retries)
+    except Exception as exc:  # noqa: BLE001 - the worker or its node died
+        info = {"problems": [{"code": "batch_worker_lost", "params": {"detail": f"{type(exc).__name__}: {exc}"[:500]}}]}
+        return _failed(record, out, clip.name, info, attempt, retries)
+    folder = _fresh_folder(out, clip.name, record)
     for rel, data in result["files"].items():
         target = folder / rel
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -151,15 +148,29 @@ def _gather(ray: Any, ref: Any, clip: Clip, record: ClipRecord, out: Path, retri
     record.fps = float(summary.get("processing_fps", 0.0))
     record.events = int(summary.get("event_total", 0))
     record.event_counts = summary.get("events", {})
-    record.attempts = None if result.get("attempt") is None else result["attempt"] + 1
+    record.attempts = attempt
     record.node_id, record.pid, record.seconds = result.get("node_id", ""), result.get("pid"), result["seconds"]
+    return True
 
 
-def _failed(record: ClipRecord, folder: Path, info: dict[str, Any], retries: int) -> None:
+def _fresh_folder(out: Path, name: str, record: ClipRecord) -> Path:
+    folder = out / name
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    record.folder = name
+    return folder
+
+
+def _failed(record: ClipRecord, out: Path, name: str, info: dict[str, Any], attempt: int, retries: int) -> bool:
+    """Record a failed attempt; only the last one (no retries left) is written as the clip's result."""
+    record.attempts = attempt
+    if attempt <= retries:
+        return False
+    folder = _fresh_folder(out, name, record)
     record.status = "failed"
     record.error_code, record.error = problem_text(info.get("problems", []))
-    attempt = info.get("attempt")
-    record.attempts = None if attempt is None else attempt + 1
     record.node_id, record.pid, record.seconds = info.get("node_id", ""), info.get("pid"), info.get("seconds", 0.0)
-    (folder / ERROR_FILE).write_text(json.dumps({**info, "attempts": record.attempts, "retries": retries},
+    (folder / ERROR_FILE).write_text(json.dumps({**info, "attempts": attempt, "retries": retries},
                                                 indent=2, ensure_ascii=False), encoding="utf-8")
+    return True

@@ -27,7 +27,7 @@ class ClipRecord:
     fps: float = 0.0
     events: int = 0
     event_counts: dict[str, dict[str, int]] = field(default_factory=dict)
-    attempts: int | None = None  # None: Ray did not say (see task._where)
+    attempts: int | None = None  # tries so far (None: not started)
     error_code: str = ""
     error: str = ""
     node_id: str = ""

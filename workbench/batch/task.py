@@ -2,8 +2,8 @@
 
 The task runs `workbench.runner.run_pipeline` into a scratch folder on whichever node runs it, then returns the
 folder's files (bytes), its summary and every event, so the driver can gather them into one output folder without
-shared storage. Any failure becomes `ClipFailed` (plain, picklable data: problem codes and parameters) so Ray can
-retry it (`retry_exceptions`) and the driver can word the error in the user's language.
+shared storage. Any failure becomes `ClipFailed` (plain, picklable data: problem codes and parameters) so the driver
+can retry it and can word the error in the user's language.
 """
 
 from __future__ import annotations
@@ -29,19 +29,15 @@ class ClipFailed(Exception):
 
 
 def _where() -> dict[str, Any]:
-    """The node running this task and which attempt this is (0 = first try), as far as Ray tells."""
+    """The node and process running this task (the driver counts attempts itself)."""
+    import contextlib
     import os
 
     import ray
 
-    info: dict[str, Any] = {"node_id": "", "pid": os.getpid(), "attempt": None}
-    try:
+    info: dict[str, Any] = {"node_id": "", "pid": os.getpid()}
+    with contextlib.suppress(Exception):  # outside Ray (tests calling run_clip directly): no node id
         info["node_id"] = ray.get_runtime_context().get_node_id()
-        # Ray has no public API for the attempt number; a missing one is reported as unknown, never guessed
-        core = ray._private.worker.global_worker.core_worker
-        info["attempt"] = int(core.get_current_task_attempt_number())
-    except Exception:  # noqa: BLE001 - outside Ray (tests calling run_clip directly) or a Ray without it
-        pass
     return info
 
 
@@ -59,7 +55,7 @@ def _collect(folder: Path) -> dict[str, bytes]:
 
 def run_clip(spec_data: dict[str, Any], source: str, camera: str, stride: int | None = None,
              max_frames: int | None = None) -> dict[str, Any]:
-    """Run one clip; returns {summary, events, files, node_id, pid, attempt, seconds} or raises ClipFailed."""
+    """Run one clip; returns {summary, events, files, node_id, pid, seconds} or raises ClipFailed."""
     from workbench.runner import RunOptions, run_pipeline
     from workbench.spec import parse_spec
 
