@@ -24,18 +24,6 @@ def _page() -> None:
     evaluate_page()
 
 
-@pytest.fixture(scope="module")
-def home(tmp_path_factory) -> Path:
-    from workbench.synth import generate
-
-    with pytest.MonkeyPatch.context() as mp:
-        home = tmp_path_factory.mktemp("home")
-        mp.setenv("WORKBENCH_HOME", str(home))
-        mp.delenv("MLFLOW_TRACKING_URI", raising=False)
-        generate("demo", home / "demo", seed=0)
-        yield home
-
-
 def _replayed(lang: str = "en") -> AppTest:
     at = AppTest.from_function(_page, default_timeout=TIMEOUT_S)
     at.session_state["lang"] = lang
@@ -47,7 +35,7 @@ def _replayed(lang: str = "en") -> AppTest:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_a_report_is_logged_as_a_new_evaluation_run(home, lang):
+def test_a_report_is_logged_as_a_new_evaluation_run(demo_home, lang):
     at = _replayed(lang)
     assert at.selectbox(key="eval_mlflow_target").value == ""  # a new run unless a training is picked
     at.button(key="eval_mlflow_log").click().run()
@@ -62,7 +50,7 @@ def test_a_report_is_logged_as_a_new_evaluation_run(home, lang):
 
 
 @pytest.mark.slow
-def test_a_finished_training_is_compared_with_its_base_and_a_report_attached_to_it(home, tmp_path):
+def test_a_finished_training_is_compared_with_its_base_and_a_report_attached_to_it(demo_home, tmp_path):
     job_id, _, _ = make_finished_job(tmp_path)
     run_id = training_status(job_id).result["run_id"]
     at = _replayed()

@@ -28,19 +28,7 @@ def _page() -> None:
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory) -> Path:
-    """A workbench home holding the demo clip and its generator truth (demo/demo_s0.mp4 + .truth.json)."""
-    from workbench.synth import generate
-
-    with pytest.MonkeyPatch.context() as mp:
-        home = tmp_path_factory.mktemp("home")
-        mp.setenv("WORKBENCH_HOME", str(home))
-        generate("demo", home / "demo", seed=0)
-        yield home
-
-
-@pytest.fixture(scope="module")
-def finished_run(home) -> str:
+def finished_run(demo_home) -> str:
     """A real background run of the demo pipeline on the demo clip, as the Run page starts it."""
     run_id = jobs.start_run(load_spec(PIPELINE), jobs.RunRequest(source=str(jobs.demo_clip()), label="demo"))
     deadline = time.monotonic() + TIMEOUT_S
@@ -89,7 +77,7 @@ def _crossings() -> list[dict]:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_replaying_the_demo_pipeline_counts_every_crossing(home, lang):
+def test_replaying_the_demo_pipeline_counts_every_crossing(demo_home, lang):
     at = _app(lang)
     assert at.title[0].value == t("app.eval.title", lang)
     found = t("app.eval.truth_found", lang, path=str(view.demo_choice().truth_file()), count=len(_crossings()))
@@ -108,7 +96,7 @@ def test_replaying_the_demo_pipeline_counts_every_crossing(home, lang):
     assert download.proto.label == t("app.eval.download", lang)
 
 
-def test_a_finished_run_is_scored_without_running_again(home, finished_run):
+def test_a_finished_run_is_scored_without_running_again(demo_home, finished_run):
     at = _app("en")
     at.radio(key="eval_mode").set_value("run").run()
     assert at.selectbox(key="eval_run").value == finished_run
@@ -118,7 +106,7 @@ def test_a_finished_run_is_scored_without_running_again(home, finished_run):
     assert at.session_state["eval_report"].run["id"] == finished_run
 
 
-def test_events_entered_in_the_table_are_saved_and_scored(home, finished_run):
+def test_events_entered_in_the_table_are_saved_and_scored(demo_home, finished_run):
     """The staff enter the crossings but forget the first and misspell the second's region."""
     rows = _crossings()
     entered = [dict(r) for r in rows[1:]]
@@ -144,7 +132,7 @@ def test_events_entered_in_the_table_are_saved_and_scored(home, finished_run):
     saved.unlink()
 
 
-def test_a_wrong_row_in_the_table_is_named(home):
+def test_a_wrong_row_in_the_table_is_named(demo_home):
     rows_key = f"eval_truth_rows::{jobs.demo_clip()}"
     at = _app("en", **{rows_key: [{"type": "line_crossing", "region": "count_line", "direction": "in",
                                    "time_s": None, "duration_s": None}]})
@@ -157,7 +145,7 @@ def test_a_wrong_row_in_the_table_is_named(home):
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_a_clip_without_truth_says_what_is_missing(home, lang, tmp_path):
+def test_a_clip_without_truth_says_what_is_missing(demo_home, lang, tmp_path):
     clip = tmp_path / "camera7.mp4"
     shutil.copy(jobs.demo_clip(), clip)
     at = _app(lang)
@@ -168,8 +156,8 @@ def test_a_clip_without_truth_says_what_is_missing(home, lang, tmp_path):
     assert at.button(key="eval_go").disabled
 
 
-def test_a_broken_dataset_is_a_translated_problem(home):
-    data = home / "datasets" / "street_v1" / "data.yaml"
+def test_a_broken_dataset_is_a_translated_problem(demo_home):
+    data = demo_home / "datasets" / "street_v1" / "data.yaml"
     data.parent.mkdir(parents=True)
     data.write_text("train: images/train\nval: images/val\n", encoding="utf-8")  # no class names
     try:
@@ -184,7 +172,7 @@ def test_a_broken_dataset_is_a_translated_problem(home):
         shutil.rmtree(data.parent)
 
 
-def test_the_table_starts_from_the_truth_beside_the_clip(home):
+def test_the_table_starts_from_the_truth_beside_the_clip(demo_home):
     at = _app("en")
     at.radio(key="eval_truth_kind").set_value("editor").run()
     shown = at.data_editor[0].value
