@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
+from workbench.i18n import t
 from workbench.sharing.store import DISTRICT_SETTING, TEMP_MARK, Progress, StoreError, check_key
 
 CHUNK = 8 * 1024 * 1024
@@ -29,8 +30,8 @@ class LocalStore:
     def __repr__(self) -> str:
         return f"LocalStore({str(self.root)!r}, district={self.district!r})"
 
-    def describe(self) -> str:
-        return f"local folder {self.root}"
+    def describe(self, lang: str | None = None) -> str:
+        return t("registry.where_local", lang, path=str(self.root))
 
     # --- helpers -----------------------------------------------------------------------------------------------
     def _path(self, key: str) -> Path:

@@ -23,6 +23,7 @@ from minio import Minio
 from minio.deleteobjects import DeleteObject
 from minio.error import InvalidResponseError, S3Error, ServerError
 
+from workbench.i18n import t
 from workbench.sharing.s3_parts import put_in_parts, unfinished_uploads
 from workbench.sharing.store import (
     ACCESS_SETTING,
@@ -68,8 +69,8 @@ class S3Store:
     def endpoint(self) -> str:
         return f"{'https' if self.secure else 'http'}://{self.host}"
 
-    def describe(self) -> str:
-        return f"S3 bucket {self.bucket} at {self.endpoint} (access key {self.access_key})"
+    def describe(self, lang: str | None = None) -> str:
+        return t("registry.where_s3", lang, bucket=self.bucket, endpoint=self.endpoint, access_key=self.access_key)
 
     def _error(self, code: str | None, message: str | None, key: str, action: str) -> StoreError:
         """The StoreError for an S3 error code, naming the setting to fix."""

@@ -57,8 +57,8 @@ class RegistryStore(Protocol):
     def delete_prefix(self, prefix: str) -> None:
         """Delete every key starting with `prefix` (and, on S3, unfinished uploads there)."""
 
-    def describe(self) -> str:
-        """Where this store is, for messages; never contains a secret."""
+    def describe(self, lang: str | None = None) -> str:
+        """Where this store is, for messages (in `lang`, default the current language); never contains a secret."""
 
 
 def check_key(key: str, *, prefix: bool = False) -> str:

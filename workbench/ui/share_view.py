@@ -284,4 +284,4 @@ def publish_version(store: RegistryStore, pipeline: str | Path, progress: Callab
     folder, manifest = prepare(load_spec(pipeline), **fields)
     published = send(folder, manifest, store, ByteProgress(manifest, progress))
     return {"ref": f"{manifest.district}/{manifest.name}@{manifest.version}", "files": len(manifest.files),
-            "store": store.describe(), "key": published.key}
+            "key": published.key}

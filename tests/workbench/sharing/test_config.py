@@ -76,3 +76,15 @@ def test_relative_folder_is_resolved_against_the_current_folder(tmp_path, monkey
     monkeypatch.chdir(tmp_path)
     store = open_store(registry_settings({"WORKBENCH_REGISTRY_URL": "team-registry"}))
     assert isinstance(store, LocalStore) and store.root == Path(tmp_path / "team-registry").resolve()
+
+
+def test_where_the_registry_is_reads_in_the_users_language(tmp_path):
+    from workbench.i18n import t
+
+    local = LocalStore(tmp_path / "reg")
+    s3 = open_store(registry_settings(S3))
+    for store in (local, s3):
+        zh, en = store.describe("zh"), store.describe("en")
+        assert zh != en and "s3cr3t" not in zh + en
+    assert local.describe("zh") == t("registry.where_local", "zh", path=str(local.root))
+    assert "algorithms" in s3.describe("zh") and "10.0.0.5:9000" in s3.describe("zh")

@@ -39,7 +39,7 @@ def share_page() -> None:
     except WorkbenchError as exc:
         show_problems(exc.problems)
         return
-    st.caption(tr("app.share.where", store=store.describe(), district=settings.district))
+    st.caption(tr("app.share.where", store=store.describe(lang()), district=settings.district))
     browse, publish, keys_tab = st.tabs([tr("app.share.tab_browse"), tr("app.share.tab_publish"),
                                          tr("app.share.tab_keys")])
     with browse:
@@ -228,8 +228,9 @@ def _model_source() -> str | None:
 def _send(store: RegistryStore, pipeline: str, **fields) -> dict:
     bar = st.progress(0.0, text=tr("app.share.preparing"))
     try:
-        return view.publish_version(store, pipeline, lambda f, path: bar.progress(
+        result = view.publish_version(store, pipeline, lambda f, path: bar.progress(
             f, text=tr("app.share.uploading", path=path)), **fields)
+        return {**result, "store": store.describe(lang())}
     except WorkbenchError as exc:
         return {"problems": exc.problems}
     finally:
