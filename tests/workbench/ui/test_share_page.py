@@ -81,7 +81,7 @@ def registry(tmp_path_factory: pytest.TempPathFactory, untrained_pt: Path):
 def test_catalog_shows_the_newest_versions_with_their_trust(registry, lang):
     at = _app(lang)
     assert at.title[0].value == t("app.share.title", lang)
-    assert t("app.share.where", lang, store=registry.describe(), district="haidian") in _values(at, "caption")
+    assert t("app.share.where", lang, store=registry.describe(lang), district="haidian") in _values(at, "caption")
     assert _rows(at) == {f"{GATE}@1.0.1", "haidian/broken-count@1.0.0", "chaoyang/people-count@2.0.0"}
     badges = " ".join(_values(at, "markdown"))
     assert t("app.share.trust.untrusted", lang) in badges and t("app.share.trust.trusted", lang) in badges
@@ -172,7 +172,7 @@ def test_publish_from_the_page_and_refuse_an_existing_version(registry):
     at.button(key="share_publish").click().run()
     assert not at.exception, at.exception
     ref = "haidian/vehicle_count_line@1.0.0"
-    assert t("app.share.published", "en", ref=ref, files=3, store=registry.describe()) in _values(at, "success")
+    assert t("app.share.published", "en", ref=ref, files=3, store=registry.describe("en")) in _values(at, "success")
     published = next(e for e in list_versions(registry) if e.ref == ref)
     assert published.trusted and published.release.manifest.tags == ("vehicles", "闸口")
     assert ref in _rows(at)
