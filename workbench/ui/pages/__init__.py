@@ -1,4 +1,5 @@
-"""The router's pages: Build, Run, Clips, Train, Evaluate, Share, Blocks; each a thin function over tested modules."""
+"""The router's pages: Build, Run, Cameras, Clips, Train, Evaluate, Share, Blocks; each a thin function over tested
+modules."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ def all_pages() -> list:
     """The pages in menu order, titled in the current language; the Build page is the default."""
     from workbench.ui.pages.blocks import blocks_page
     from workbench.ui.pages.build import build_page
+    from workbench.ui.pages.cameras import cameras_page
     from workbench.ui.pages.clips import clips_page
     from workbench.ui.pages.evaluate import evaluate_page
     from workbench.ui.pages.run import run_page
@@ -22,6 +24,8 @@ def all_pages() -> list:
         "build": st.Page(build_page, title=tr("app.build.title"), url_path="build", default=True,
                          icon=":material/account_tree:"),
         "run": st.Page(run_page, title=tr("app.run.title"), url_path="run", icon=":material/play_circle:"),
+        "cameras": st.Page(cameras_page, title=tr("app.cameras.title"), url_path="cameras",
+                           icon=":material/videocam:"),
         "clips": st.Page(clips_page, title=tr("app.clips.title"), url_path="clips", icon=":material/video_library:"),
         "train": st.Page(train_page, title=tr("app.train.title"), url_path="train", icon=":material/model_training:"),
         "evaluate": st.Page(evaluate_page, title=tr("app.eval.title"), url_path="evaluate",

@@ -13,7 +13,9 @@ import streamlit as st
 from workbench import jobs
 from workbench.errors import PipelineInvalid, Problem
 from workbench.spec import PipelineSpec, load_spec
+from workbench.streams.health import HEALTH_FILE, read_health
 from workbench.ui.common import lang, registry, tr
+from workbench.ui.health_view import health_table
 from workbench.ui.job_panel import JobTexts, job_panel
 from workbench.ui.library import PipelineEntry, list_pipelines
 from workbench.ui.results import show_results
@@ -166,6 +168,9 @@ def _live(run_id: str) -> None:
         st.progress(min(status.frames / status.expected, 1.0), text=text)
     else:
         st.progress(0, text=tr("app.run.progress_open", frames=status.frames, fps=f"{status.fps:.1f}"))
+    health = read_health(jobs.output_dir(run_id) / HEALTH_FILE)  # a live stream source reports its health
+    if health:
+        health_table(health, key=f"run_{run_id}")
     if status.cancel_requested:
         st.info(tr("app.run.cancel_requested"))
     else:

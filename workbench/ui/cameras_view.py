@@ -1,0 +1,198 @@
+"""The Cameras page's parts: start one pipeline on a table of cameras (a background `workbench serve`), list the
+camera groups, and watch one (health refreshed every ~2 s, latest events per camera, stop).
+
+What it shows comes from workbench.streams.serve_jobs; the open group's id lives in the URL (`?serve=<id>`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from workbench.errors import PipelineInvalid, WorkbenchError
+from workbench.spec import load_spec
+from workbench.streams import serve_jobs
+from workbench.ui.common import lang, registry, tr
+from workbench.ui.health_view import health_table
+from workbench.ui.library import PipelineEntry, list_pipelines
+from workbench.validate import errors_only, validate
+
+EDITOR_KEY, VERSION_KEY, PARAM = "cameras_editor", "cameras_editor_version", "serve"
+REFRESH_S = 2
+EVENTS_SHOWN, LOG_TAIL_BYTES = 10, 6000
+EVENT_KEYS = ("time", "type", "direction", "region", "track_id", "class_name", "value")
+
+
+# -- starting --------------------------------------------------------------------------------------------------------
+def camera_rows(table: pd.DataFrame) -> list[dict[str, str]]:
+    """The editor's rows as cameras: text trimmed, rows left fully empty dropped (half-filled rows are kept, so the
+    check names what is missing)."""
+    rows = []
+    for record in table.to_dict("records"):
+        cam = {k: "" if pd.isna(record.get(k)) else str(record.get(k)).strip() for k in ("id", "url")}
+        if cam["id"] or cam["url"]:
+            rows.append(cam)
+    return rows
+
+
+def _pipeline_label(entry: PipelineEntry) -> str:
+    key = "app.run.pipeline_template" if entry.bundled else "app.run.pipeline_mine"
+    return tr(key, title=entry.title, name=entry.name)
+
+
+def _show_problems(problems: list) -> None:
+    for p in problems:
+        st.error(f"{p.where()}: {p.message(lang())}")
+
+
+def start_form() -> None:
+    entries = list_pipelines()
+    if not entries:
+        st.info(tr("app.cameras.no_pipelines"))
+        return
+    labels = {str(e.path): _pipeline_label(e) for e in entries}
+    path = st.selectbox(tr("app.cameras.pipeline"), list(labels), key="cameras_pipeline",
+                        format_func=labels.__getitem__)
+    try:
+        problems = errors_only(validate(load_spec(Path(path)), registry()))
+    except PipelineInvalid as exc:
+        problems = exc.problems
+    if problems:
+        st.warning(tr("app.cameras.pipeline_invalid"))
+        _show_problems(problems)
+        return
+    st.markdown(f"**{tr('app.cameras.table')}**")
+    cc = st.column_config
+    version = st.session_state.setdefault(VERSION_KEY, 0)
+    table = st.data_editor(
+        pd.DataFrame({"id": pd.Series(dtype="object"), "url": pd.Series(dtype="object")}), num_rows="dynamic",
+        hide_index=True, key=f"{EDITOR_KEY}::{version}", width="stretch", column_config={
+            "id": cc.TextColumn(tr("app.cameras.col.id"), help=tr("app.cameras.col.id_help"), max_chars=100),
+            "url": cc.TextColumn(tr("app.cameras.col.url"), help=tr("app.cameras.col.url_help"))})
+    cameras = camera_rows(table)
+    if st.button(tr("app.cameras.start_button"), type="primary", key="cameras_start"):
+        if not cameras:
+            st.error(tr("app.cameras.no_rows"))
+            return
+        try:
+            serve_id = serve_jobs.start_serve(Path(path), cameras)
+        except WorkbenchError as exc:
+            st.markdown(f"**{tr('app.cameras.problems')}**")
+            _show_problems(exc.problems)
+            return
+        st.session_state[VERSION_KEY] = version + 1  # a fresh, empty table for the next group
+        st.query_params[PARAM] = serve_id
+        st.rerun()
+
+
+# -- the list --------------------------------------------------------------------------------------------------------
+def _open(serve_id: str) -> None:
+    st.query_params[PARAM] = serve_id
+
+
+def _state(status: serve_jobs.ServeStatus) -> str:
+    return tr(f"app.cameras.state.{status.state}")
+
+
+def serve_list() -> None:
+    st.subheader(tr("app.cameras.serves"))
+    serves = serve_jobs.list_serves()
+    if not serves:
+        st.caption(tr("app.cameras.no_serves"))
+        return
+    widths = [2, 3, 3, 2, 2, 1]
+    for col, key in zip(st.columns(widths), ("state", "pipeline", "cameras", "started", "kind"), strict=False):
+        col.markdown(f"**{tr(f'app.cameras.col.{key}')}**")
+    for s in serves:
+        cols = st.columns(widths)
+        cols[0].write(_state(s))
+        cols[1].write(Path(s.pipeline).stem)
+        cols[2].write(", ".join(c["id"] for c in s.cameras))
+        cols[3].write(s.started.replace("T", " ")[:19])
+        cols[4].write(tr(f"app.cameras.kind.{s.kind}"))
+        cols[5].button(tr("app.cameras.open"), key=f"cameras_open::{s.id}", on_click=_open, args=(s.id,))
+
+
+# -- one group -------------------------------------------------------------------------------------------------------
+def serve_panel(serve_id: str) -> None:
+    def close() -> None:
+        st.query_params.pop(PARAM, None)
+
+    try:
+        serve_jobs.serve_dir(serve_id)
+    except KeyError:
+        st.warning(tr("app.cameras.unknown_serve", id=serve_id))
+        st.button(tr("app.cameras.close"), key="cameras_close", on_click=close)
+        return
+    head, right = st.columns([5, 1])
+    head.subheader(tr("app.cameras.opened", id=serve_id))
+    right.button(tr("app.cameras.close"), key="cameras_close", on_click=close)
+    status = serve_jobs.serve_status(serve_id)
+    if status.alive:
+        _live(serve_id)
+    else:
+        _show(status)
+        if status.state == "crashed":
+            st.warning(tr("app.cameras.crashed_hint"))
+            _log(serve_id)
+
+
+@st.fragment(run_every=REFRESH_S)
+def _live(serve_id: str) -> None:
+    """Health and events, refreshed without rerunning the page; the whole page reruns once the group has ended."""
+    status = serve_jobs.serve_status(serve_id)
+    if not status.alive:
+        st.rerun()
+    _show(status)
+    if status.state == "stopping":
+        st.info(tr("app.cameras.stopping"))
+    elif not status.local:
+        st.caption(tr("app.cameras.other_host", host=_host(serve_id)))
+    elif st.button(tr("app.cameras.stop"), key=f"cameras_stop::{serve_id}", type="primary"):
+        with st.spinner(tr("app.cameras.stopping")):
+            stopped = serve_jobs.stop_serve(serve_id)
+        if not stopped:
+            st.session_state["cameras_stop_failed"] = serve_id
+        st.rerun()
+
+
+def _show(status: serve_jobs.ServeStatus) -> None:
+    st.caption(tr("app.cameras.state_line", state=_state(status), pipeline=Path(status.pipeline).stem,
+                  started=status.started.replace("T", " ")[:19], out=status.out))
+    if st.session_state.get("cameras_stop_failed") == status.id:
+        st.warning(tr("app.cameras.stop_failed"))
+    if status.reload_problems:
+        st.warning(tr("app.cameras.reload_refused"))
+        for line in status.reload_problems:
+            st.error(line)
+    health_table(status.health, status.not_reporting, status.events, key=f"serve_{status.id}")
+    st.markdown(f"**{tr('app.cameras.events')}**")
+    for h in status.health:
+        with st.expander(tr("app.cameras.events_of", camera=h.camera, count=status.events.get(h.camera, 0))):
+            events = serve_jobs.latest_events(status.id, h.camera, EVENTS_SHOWN)
+            if events:
+                st.dataframe([_event_row(e) for e in events], hide_index=True, width="stretch")
+            else:
+                st.caption(tr("app.cameras.no_events"))
+
+
+def _event_row(event: dict[str, Any]) -> dict[str, Any]:
+    """An event as the Run page's events table titles it (time shown as date + clock)."""
+    row = {tr(f"app.run.col.{k}"): event.get(k) for k in EVENT_KEYS}
+    row[tr("app.run.col.time")] = str(event.get("time", "")).replace("T", " ")[:19]
+    return row
+
+
+def _host(serve_id: str) -> str:
+    from workbench.jobs import read_json
+
+    return str((read_json(serve_jobs.serve_dir(serve_id) / serve_jobs.INFO_FILE) or {}).get("host", "?"))
+
+
+def _log(serve_id: str) -> None:
+    log = serve_jobs.serve_dir(serve_id) / serve_jobs.LOG_FILE
+    if log.is_file():
+        with st.expander(tr("app.cameras.log")):
+            st.code(log.read_bytes()[-LOG_TAIL_BYTES:].decode("utf-8", "replace"), language=None)
