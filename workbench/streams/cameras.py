@@ -2,6 +2,7 @@
 
     pipeline: pipelines/vehicle_count_line.yaml   # relative to this file
     output: serve-output                          # one folder per camera under it (--out overrides)
+    restart: {initial_s: 1, max_s: 60, reset_after_s: 60}   # optional: restarting a camera whose pipeline failed
     cameras:
       - id: gate-1
         url: rtsp://user:password@10.0.0.5/stream1
@@ -13,14 +14,16 @@ settings), with the camera id as the events' `source`; then the camera's site se
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from workbench.block import SourceBlock
-from workbench.errors import Problem, WorkbenchError
+from workbench.errors import PipelineInvalid, Problem, WorkbenchError
+from workbench.graph import compile_pipeline
 from workbench.registry import BlockRegistry, default_registry
 from workbench.spec import PipelineSpec, parse_spec
 
@@ -41,11 +44,40 @@ class CameraEntry(BaseModel):
         return value
 
 
+class RestartPolicy(BaseModel):
+    """When `workbench serve` restarts a camera whose pipeline failed (a block crash, a model failing to load)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    enabled: bool = Field(True, description="Restart a camera whose pipeline failed (off: it stays in error until "
+                          "serve is restarted)")
+    initial_s: float = Field(1.0, gt=0, le=3600, description="Wait before the first restart after a failure (s)")
+    max_s: float = Field(60.0, gt=0, le=86400, description="Longest wait between restarts (s)")
+    factor: float = Field(2.0, ge=1, le=10, description="Each failure that follows soon after a restart multiplies "
+                          "the wait by this")
+    reset_after_s: float = Field(60.0, gt=0, description="A run that lasted this long before failing counts as "
+                                 "healthy: the next wait is initial_s again (s)")
+
+    @field_validator("max_s")
+    @classmethod
+    def _max_not_below_initial(cls, value: float, info: ValidationInfo) -> float:
+        initial = info.data.get("initial_s")
+        if initial is not None and value < initial:
+            raise ValueError(f"max_s ({value} s) must be at least initial_s ({initial} s)")
+        return value
+
+    def next_wait(self, previous: float | None, ran_s: float) -> float:
+        """The wait before the next restart, given the last wait (None: none yet) and how long the run lasted."""
+        if previous is None or ran_s >= self.reset_after_s:
+            return self.initial_s
+        return min(previous * self.factor, self.max_s)
+
+
 class ServeFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     pipeline: str = Field(..., min_length=1, description="Pipeline YAML, relative to the cameras file")
     output: str = Field("serve-output", min_length=1, description="Output root, relative to the cameras file")
     health_every_s: float = Field(5.0, gt=0, description="Print the health table this often (s)")
+    restart: RestartPolicy = Field(RestartPolicy(), description="Restarting a camera whose pipeline failed")
     cameras: list[CameraEntry] = Field(..., min_length=1)
 
     @field_validator("cameras")
@@ -96,3 +128,26 @@ def camera_spec(spec: PipelineSpec, registry: BlockRegistry, cam: CameraEntry) -
     for node_id, changes in cam.site.items():
         out = out.with_config(node_id, **changes)
     return out
+
+
+def check_cameras(spec: PipelineSpec, registry: BlockRegistry, cameras: list[CameraEntry]) -> None:
+    """Every camera's pipeline compiles (settings, site settings, wiring; no model is loaded), else every problem at
+    once: what cannot heal by waiting is reported before anything starts or changes. A problem of the pipeline itself
+    is reported once; one that a camera's site settings cause names the node `camera/node`."""
+    own = _compile_problems(spec, registry, cameras[0].model_copy(update={"site": {}})) if cameras else []
+    problems = list(own)
+    for cam in (c for c in cameras if c.site):
+        for p in _compile_problems(spec, registry, cam):
+            if p not in own:
+                named = p.code == "serve_unknown_node"  # names the camera already
+                problems.append(p if named else replace(p, node=f"{cam.id}/{p.node}" if p.node else cam.id))
+    if problems:
+        raise PipelineInvalid(problems)
+
+
+def _compile_problems(spec: PipelineSpec, registry: BlockRegistry, cam: CameraEntry) -> list[Problem]:
+    try:
+        compile_pipeline(camera_spec(spec, registry, cam), registry, load=False)
+    except WorkbenchError as exc:
+        return exc.problems
+    return []

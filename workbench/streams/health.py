@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 HEALTH_FILE = "health.json"
+SERVE_STATE_FILE = "serve.json"  # `workbench serve`: the cameras file, its reloads and the last reload's problems
 RATE_WINDOW_S = 5.0  # fps in/out are measured over the last few seconds
 
 
-def _now_iso() -> str:
+def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
@@ -39,7 +40,9 @@ class StreamHealth:
 
     camera: str = ""
     url: str = ""  # without password
-    state: str = "connecting"  # connecting | connected | reconnecting | ended | gave_up | stopped
+    # the stream: connecting | connected | reconnecting | eof | gave_up | stopped; `workbench serve` also shows
+    # starting | restarting (the pipeline failed, a restart is due) | error (failed for good) | done | stopped_early
+    state: str = "connecting"
     connected: bool = False
     fps_in: float = 0.0  # frames read from the camera per second
     fps_out: float = 0.0  # frames handed to the pipeline per second
@@ -49,6 +52,7 @@ class StreamHealth:
     dropped: int = 0  # frames read but never processed (drop policy `latest`)
     reconnects: int = 0  # successful connections after the first
     last_error: str = ""
+    restarts: int = 0  # `workbench serve` restarted this camera's pipeline after it failed
     outages: list[Outage] = field(default_factory=list)
     updated: str = ""
 
@@ -79,7 +83,7 @@ class HealthTracker:
             h = self._health
             h.reconnects += 1 if self._ever_connected else 0
             if self._down_since is not None:
-                h.outages[-1].end = _now_iso()
+                h.outages[-1].end = now_iso()
                 h.outages[-1].seconds = round(time.monotonic() - self._down_since, 3)
             self._ever_connected, self._down_since = True, None
             h.connected, h.state = True, "connected"
@@ -92,7 +96,7 @@ class HealthTracker:
             h.state = "reconnecting" if self._ever_connected else "connecting"
             if self._down_since is None:
                 self._down_since = time.monotonic()
-                h.outages.append(Outage(start=_now_iso()))
+                h.outages.append(Outage(start=now_iso()))
             h.connected = False
 
     def error(self, error: str) -> None:
@@ -131,7 +135,7 @@ class HealthTracker:
                     times.popleft()
             h = self._health
             h.fps_in, h.fps_out = _rate(self._ins, now), _rate(self._outs, now)
-            h.updated = _now_iso()
+            h.updated = now_iso()
             return StreamHealth.from_dict(json.loads(json.dumps(h.to_dict())))
 
 
@@ -183,3 +187,40 @@ class HealthWriter:
         if self._thread.is_alive():
             self._thread.join(timeout=5)
         self._write()
+
+
+@dataclass
+class ServeState:
+    """What `workbench serve` writes to <output>/serve.json when it starts and after every reload of the cameras file.
+
+    `reload_error` holds the problems of the last reload that was refused (each {severity, code, node, field,
+    message}); it is empty again once a reload succeeds. The cameras that run are in health.json beside it."""
+
+    cameras_file: str = ""
+    pipeline: str = ""
+    started: str = ""
+    reloads: int = 0  # reloads that were applied
+    last_reload: str = ""  # when the file was last read again (applied or refused)
+    last_change: str = ""  # what the last applied reload did (one line)
+    reload_error: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ServeState:
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+    def write(self, path: Path) -> None:
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)
+
+
+def read_serve_state(path: Path) -> ServeState | None:
+    """<output>/serve.json of `workbench serve`; None when absent or unreadable."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return ServeState.from_dict(data) if isinstance(data, dict) else None

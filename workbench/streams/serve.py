@@ -3,8 +3,18 @@
 Each camera compiles its own copy of the pipeline (own blocks, own models: ultralytics models are not shared across
 threads) and runs it in its own thread; cv2 decoding, OpenCV background subtraction and torch release the GIL, so
 threads suffice (benchmarks/streams_capacity.py). A camera that fails never stops the others. Results:
-<output>/<camera>/ (the pipeline's sinks, summary.json, health.json), <output>/events.jsonl (every camera's events,
-each with a `camera` field) and <output>/health.json (every camera, rewritten every second).
+<output>/<camera>/ (the current run: the pipeline's sinks, summary.json; and health.json), <output>/events.jsonl (every
+camera's events, each with a `camera` field, appended across restarts and reloads), <output>/health.json (every
+camera, rewritten every second) and <output>/serve.json (the cameras file and its reloads, see reload.py).
+
+Supervision: a camera whose pipeline fails (a block crash, a model failing to load, a stream that cannot be opened)
+while serve is not stopping is restarted in the same thread after a wait (the cameras file's `restart:` settings:
+1 s doubling up to 60 s, back to 1 s after a run that lasted 60 s); its health shows state `restarting`, `restarts`
+and `last_error`. A pipeline that does not compile (bad settings) cannot heal by waiting: it is reported at once and
+not retried. A run that ends by itself (a file's end, a stream given up after `give_up_after_s`) is not restarted.
+Nothing already produced is lost: before a camera's run opens its files, whatever an earlier run left in
+<output>/<camera>/ (its video, snapshots, events, summary.json) is moved to <output>/<camera>/previous-runs/0001,
+0002... (oldest first), so <output>/<camera>/ always holds the current run.
 """
 
 from __future__ import annotations
@@ -12,126 +22,159 @@ from __future__ import annotations
 import json
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from workbench.errors import WorkbenchError
-from workbench.graph import CompiledPipeline, compile_pipeline
+from workbench.errors import PipelineInvalid, WorkbenchError
+from workbench.graph import compile_pipeline
 from workbench.i18n import t
 from workbench.registry import BlockRegistry
 from workbench.runner import RunOptions, prepare_out_dir, run_compiled
 from workbench.spec import PipelineSpec
-from workbench.streams.cameras import CameraEntry, ServeFile, camera_spec, stream_registry
-from workbench.streams.health import HEALTH_FILE, HealthWriter, StreamHealth
-from workbench.streams.reader import reader_for, redact
+from workbench.streams.camera_run import CameraRun, keep_earlier_outputs
+from workbench.streams.cameras import (
+    CameraEntry,
+    RestartPolicy,
+    ServeFile,
+    camera_spec,
+    check_cameras,
+    stream_registry,
+)
+from workbench.streams.health import HEALTH_FILE, HealthWriter, ServeState, StreamHealth, now_iso
+from workbench.streams.reload import ReloadMixin
 
 EVENTS_FILE = "events.jsonl"
+__all__ = ["EVENTS_FILE", "CameraRun", "Server", "keep_earlier_outputs"]
 
 
-@dataclass
-class CameraRun:
-    """One camera's thread and what it has done so far."""
-
-    cam: CameraEntry
-    out_dir: Path
-    compiled: CompiledPipeline | None = None
-    status: str = "starting"  # starting | running | done | stopped_early | cancelled | stopped | error
-    error: str = ""
-    events: int = 0
-    thread: threading.Thread | None = None
-    summary: dict[str, Any] = field(default_factory=dict)
-
-    def health(self) -> StreamHealth:
-        reader = reader_for(self.compiled.source.block) if self.compiled is not None else None
-        h = reader.health.snapshot() if reader is not None else StreamHealth(url=redact(self.cam.url))
-        h.camera = self.cam.id
-        if self.status == "error":
-            h.state, h.connected, h.last_error = "error", False, self.error
-        elif reader is None:
-            h.state = self.status
-        return h
-
-
-class Server:
-    """Start every camera, report health, stop them all (Ctrl+C, SIGTERM) without losing what was written."""
+class Server(ReloadMixin):
+    """Start every camera, restart failed ones, report health, reload the cameras file, stop them all (Ctrl+C,
+    SIGTERM) without losing what was written."""
 
     def __init__(self, spec: PipelineSpec, cameras: list[CameraEntry], out_root: Path,
-                 registry: BlockRegistry | None = None) -> None:
+                 registry: BlockRegistry | None = None, restart: RestartPolicy | None = None) -> None:
         self.spec, self.out_root = spec, out_root
         self.registry = registry or stream_registry()
-        self.runs = [CameraRun(cam, out_root / cam.id) for cam in cameras]
-        self._stop = threading.Event()
+        self.restart = restart or RestartPolicy()
+        self.runs = [CameraRun(cam, out_root / cam.id) for cam in cameras]  # replaced, never changed in place
+        self.path: Path | None = None  # the cameras file, when made from one (reload reads it again)
+        self.pipeline_path: Path | None = None
+        self.state = ServeState()
+        self.out_explicit = True
         self._events_lock = threading.Lock()
         self._writer: HealthWriter | None = None
+        self.health_every_s = 5.0
 
     @classmethod
-    def from_file(cls, file: ServeFile, base: Path, out_root: Path | None = None) -> Server:
+    def from_file(cls, file: ServeFile, base: Path, out_root: Path | None = None,
+                  registry: BlockRegistry | None = None, path: Path | None = None) -> Server:
         from workbench.spec import load_spec
 
-        registry = stream_registry()
-        return cls(load_spec(base / file.pipeline), file.cameras, out_root or base / file.output, registry)
+        server = cls(load_spec(base / file.pipeline), file.cameras, out_root or base / file.output,
+                     registry or stream_registry(), file.restart)
+        server.path, server.out_explicit, server.health_every_s = path, out_root is not None, file.health_every_s
+        server.pipeline_path = base / file.pipeline
+        return server
 
     def start(self) -> Server:
         prepare_out_dir(self.out_root)
-        for cam in self.runs:  # every camera's pipeline is checked before any starts: a typo stops nothing midway
-            camera_spec(self.spec, self.registry, cam.cam)
+        check_cameras(self.spec, self.registry, [run.cam for run in self.runs])  # a typo stops nothing midway
         for run in self.runs:
-            run.thread = threading.Thread(target=self._camera, args=(run,), name=f"camera-{run.cam.id}", daemon=True)
-            run.thread.start()
+            self._launch(run)
         self._writer = HealthWriter(self.out_root / HEALTH_FILE, self.health).start()
+        self.state = ServeState(cameras_file=str(self.path or ""), pipeline=str(self.pipeline_path or ""),
+                                started=now_iso())
+        self.write_state()
         return self
+
+    def _launch(self, run: CameraRun) -> None:
+        run.thread = threading.Thread(target=self._camera, args=(run,), name=f"camera-{run.cam.id}", daemon=True)
+        run.thread.start()
 
     def health(self) -> list[StreamHealth]:
         return [run.health() for run in self.runs]
 
     def done(self) -> bool:
-        return all(run.thread is None or not run.thread.is_alive() for run in self.runs)
+        return all(not run.alive() for run in self.runs)
 
-    def wait(self, timeout: float) -> bool:
-        """True when every camera has ended. Polls instead of join(): a join interrupted by Ctrl+C can leave
-        is_alive() wrong afterwards (Python 3.11), and then a camera would be left unfinished."""
+    def wait(self, timeout: float, runs: list[CameraRun] | None = None) -> bool:
+        """True when every camera (of `runs`) has ended. Polls instead of join(): a join interrupted by Ctrl+C can
+        leave is_alive() wrong afterwards (Python 3.11), and then a camera would be left unfinished."""
+        runs = self.runs if runs is None else runs
         deadline = time.monotonic() + timeout
-        while not self.done() and time.monotonic() < deadline:
+        while any(r.alive() for r in runs) and time.monotonic() < deadline:
             time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
-        return self.done()
+        return not any(r.alive() for r in runs)
+
+    def stop_runs(self, runs: list[CameraRun], timeout: float = 30.0) -> bool:
+        """Stop these cameras; each closes its sinks and writes summary.json."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for run in runs:  # again and again: a camera may open its stream after the first pass
+                run.request_stop()
+            if self.wait(0.2, runs):
+                return True
+        return False
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stop every camera; each closes its sinks and writes summary.json."""
-        self._stop.set()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for run in self.runs:  # again and again: a camera may open its stream after the first pass
-                reader = reader_for(run.compiled.source.block) if run.compiled is not None else None
-                if reader is not None:
-                    reader.stop()
-            if self.wait(0.2):
-                break
+        self.stop_runs(self.runs, timeout)
         if self._writer is not None:
             self._writer.stop()
 
     def _camera(self, run: CameraRun) -> None:
+        """One camera's thread: run the pipeline, and run it again after a wait while it fails and may heal."""
         writer = None
+        wait: float | None = None
         try:
-            run.compiled = compile_pipeline(camera_spec(self.spec, self.registry, run.cam), self.registry)
             prepare_out_dir(run.out_dir)
             writer = HealthWriter(run.out_dir / HEALTH_FILE, run.health).start()
-            if self._stop.is_set():
-                run.status = "stopped"
-                return
-            run.status = "running"
-            run.summary = run_compiled(run.compiled, RunOptions(
-                out_dir=run.out_dir, camera=run.cam.id, should_stop=self._stop.is_set, write_health=False,
-                on_events=lambda node, events: self._events(run, events)))
-            run.status = "stopped" if self._stop.is_set() else run.summary.get("status", "done")
-        except WorkbenchError as exc:
-            run.status = "stopped" if self._stop.is_set() else "error"
-            run.error = "; ".join(f"{p.where()}: {p.message()}" for p in exc.problems)
-        except Exception as exc:  # a defect in one camera's pipeline must not take the others down
-            run.status, run.error = "error", f"{type(exc).__name__}: {exc}"
+            while True:
+                began = time.monotonic()
+                if not self._run_once(run) or not self.restart.enabled:
+                    return
+                wait = self.restart.next_wait(wait, time.monotonic() - began)
+                run.status = "restarting"
+                if run.stopping.wait(wait):
+                    run.status = "stopped"
+                    return
+                run.restarts += 1
+        except WorkbenchError as exc:  # the camera's folder cannot be written
+            run.fail(exc)
         finally:
             if writer is not None:
                 writer.stop()
+
+    def _run_once(self, run: CameraRun) -> bool:
+        """One run of the camera's pipeline; True when it failed in a way a restart may heal."""
+        run.compiled = None
+        try:
+            compiled = compile_pipeline(self.camera_spec(run.cam), self.registry, load=False)
+        except WorkbenchError as exc:  # settings that do not compile cannot heal by waiting
+            run.fail(exc)
+            return False
+        try:
+            for node in (compiled.source, *compiled.nodes):
+                node.block.load()
+            keep_earlier_outputs(run.out_dir)
+            run.compiled = compiled
+            if run.stopping.is_set():
+                run.status = "stopped"
+                return False
+            run.status = "running"
+            run.summary = run_compiled(compiled, RunOptions(
+                out_dir=run.out_dir, camera=run.cam.id, should_stop=run.stopping.is_set, write_health=False,
+                on_events=lambda node, events: self._events(run, events)))
+            run.status = "stopped" if run.stopping.is_set() else run.summary.get("status", "done")
+            return False
+        except Exception as exc:  # a defect in one camera's pipeline must not take the others down
+            if run.stopping.is_set():
+                run.status = "stopped"
+                return False
+            run.fail(exc)
+            return not isinstance(exc, PipelineInvalid)
+
+    def camera_spec(self, cam: CameraEntry) -> PipelineSpec:
+        return camera_spec(self.spec, self.registry, cam)
 
     def _events(self, run: CameraRun, events: tuple) -> None:
         with self._events_lock, (self.out_root / EVENTS_FILE).open("a", encoding="utf-8") as out:
@@ -141,11 +184,11 @@ class Server:
 
     def table(self) -> str:
         """The health table printed every few seconds."""
-        cols = t("cli.serve.columns").split("|")
+        cols = [*t("cli.serve.columns").split("|"), t("cli.serve.column_restarts")]
         rows = [cols]
         for run, h in zip(self.runs, self.health(), strict=True):
             connected = t("cli.serve.yes") if h.connected else t("cli.serve.no")
             rows.append([h.camera, h.state, connected, f"{h.fps_in:.1f}", f"{h.fps_out:.1f}", f"{h.lag_s:.2f}",
-                         str(h.reconnects), str(h.dropped), str(run.events)])
+                         str(h.reconnects), str(h.dropped), str(run.events), str(h.restarts)])
         widths = [max(len(r[i]) for r in rows) for i in range(len(cols))]
         return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+import yaml
 from services.ports import free_ports
 from stream_support import counting_pipeline, wait_for
 
@@ -138,3 +139,21 @@ def test_events_are_counted_per_camera_and_the_latest_come_first(home, tmp_path)
         out.write(': 5}\n')
     assert serve_jobs.event_counts(events) == {"a": 4, "b": 2}
     assert [e["n"] for e in serve_jobs.latest_events(folder.name, "a", limit=3)] == [5, 4, 2]
+
+
+def test_a_serve_started_from_the_cli_is_listed_and_stopped_from_the_app(home, pipeline, traffic_clip, tmp_path):
+    cameras = tmp_path / "cameras.yaml"
+    cameras.write_text(yaml.safe_dump({"pipeline": pipeline.name, "output": "out",
+                                       "cameras": [{"id": "gate", "url": str(traffic_clip)}]}))
+    proc = subprocess.Popen([sys.executable, "-m", "workbench.cli", "serve", str(cameras), "--quiet"], cwd=tmp_path)
+    try:
+        wait_for(lambda: any(s.health and s.health[0].state == "connected" for s in serve_jobs.list_serves()), 60,
+                 "the CLI serve listed")
+        [listed] = serve_jobs.list_serves()
+        assert listed.kind == "cli" and listed.out == str((tmp_path / "out").resolve())
+        assert serve_jobs.stop_serve(listed.id) and proc.wait(5) == 0
+        after = serve_jobs.serve_status(listed.id)
+        assert (after.state, after.exit_code) == ("stopped", 0)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
