@@ -28,8 +28,8 @@ class StreamConfig(BlockConfig):
     """Where the stream is, how hard to try to keep it, and what to do when the pipeline cannot keep up."""
 
     url: str = Field(..., min_length=1,
-                     description="Stream URL (rtsp://user:password@camera/stream, http://...) or a video file "
-                     "played as a live stream")
+                     description="Stream URL (rtsp://user:password@camera/stream; http://user:password@camera/video "
+                     "for MJPEG cameras) or a video file played as a live stream")
     camera: str = Field("", max_length=100,
                         description="Camera id written on every event of this stream (empty = the URL without its "
                         "password)")
@@ -44,6 +44,10 @@ class StreamConfig(BlockConfig):
         None, gt=0, description="End the stream after it has been down this long (s); empty = never give up")
     read_timeout_s: float = Field(5.0, gt=0, le=300,
                                   description="A connection or read that takes longer counts as a drop (s)")
+    rtsp_transport: Literal["auto", "tcp", "udp"] = Field(
+        "auto", description="How an rtsp:// camera sends its video: tcp gets through firewalls and NAT (many cameras "
+        "need it); udp has lower latency on a clean local network; auto: the video library's choice (TCP first, "
+        "UDP if the camera refuses TCP)")
     realtime: bool = Field(True, description="Play a video file at its own frame rate, as a camera would "
                            "(off: as fast as it decodes)")
     start_time: datetime | None = Field(None, description="Clock time of the first frame (empty = now)")
@@ -70,7 +74,8 @@ class StreamSource(SourceBlock[StreamConfig]):
         return ReaderSettings(url=c.url, policy=c.drop_policy, queue_size=c.buffer_frames,
                               initial_backoff_s=c.reconnect_initial_s, max_backoff_s=c.reconnect_max_s,
                               backoff_factor=c.reconnect_factor, give_up_after_s=c.give_up_after_s,
-                              read_timeout_s=c.read_timeout_s, realtime=c.realtime)
+                              read_timeout_s=c.read_timeout_s, realtime=c.realtime,
+                              rtsp_transport=c.rtsp_transport)
 
     def open(self) -> VideoStream:
         """Start the reader and wait for the first frame (its size opens the sinks); retries until give-up."""

@@ -2,6 +2,7 @@
 
     with rtsp_server(clip, tmp / "rtsp") as server:     # rtsp://127.0.0.1:PORT/cam, from the start per client
         ...; server.kill(); server.start()                # cut the camera, bring it back on the same port
+    with rtsp_server(clip, tmp / "rtsp", protocols="tcp"):  # a camera that only speaks RTSP over TCP
 
 The Debian packages are installed with apt-get when missing (as root; CI runs on a fresh Debian machine).
 """
@@ -15,6 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal
 
 from services.ports import free_ports
 from services.process import spawn, stop
@@ -24,6 +26,7 @@ SCRIPT = Path(__file__).with_name("rtsp_server.py")
 DEBIAN_PACKAGES = ("gir1.2-gst-rtsp-server-1.0", "python3-gst-1.0", "gstreamer1.0-plugins-base",
                    "gstreamer1.0-plugins-good", "gstreamer1.0-plugins-bad")
 READY_TIMEOUT_S = 20.0
+Protocols = Literal["any", "tcp", "udp"]  # lower transports the server offers (tcp: RTSP-interleaved only)
 PROBE = "import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import GstRtspServer"
 
 
@@ -41,8 +44,8 @@ def ensure_gstreamer() -> None:
 class RtspServer:
     """One mount (`/cam`) serving `clip`; `kill()` cuts it like a dead camera, `start()` brings it back."""
 
-    def __init__(self, clip: Path, folder: Path, mount: str = "cam") -> None:
-        self.clip, self.folder, self.mount = clip, folder, mount
+    def __init__(self, clip: Path, folder: Path, mount: str = "cam", protocols: Protocols = "any") -> None:
+        self.clip, self.folder, self.mount, self.protocols = clip, folder, mount, protocols
         (self.port,) = free_ports(1)
         self.proc: subprocess.Popen | None = None
         self.starts = 0
@@ -55,7 +58,8 @@ class RtspServer:
         self.starts += 1
         log = self.folder / f"rtsp-{self.starts}.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
-        self.proc = spawn([SYSTEM_PYTHON, str(SCRIPT), str(self.port), self.mount, str(self.clip)], env, log)
+        self.proc = spawn([SYSTEM_PYTHON, str(SCRIPT), str(self.port), self.mount, str(self.clip), self.protocols], env,
+                          log)
         deadline = time.monotonic() + READY_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -82,11 +86,11 @@ def _listening(port: int) -> bool:
 
 
 @contextmanager
-def rtsp_server(clip: Path, folder: Path, mount: str = "cam") -> Iterator[RtspServer]:
+def rtsp_server(clip: Path, folder: Path, mount: str = "cam", protocols: Protocols = "any") -> Iterator[RtspServer]:
     """Start the server (installing GStreamer first if needed) and stop it, by its own pid, when the block ends."""
     ensure_gstreamer()
     folder.mkdir(parents=True, exist_ok=True)
-    server = RtspServer(clip, folder, mount)
+    server = RtspServer(clip, folder, mount, protocols)
     server.start()
     try:
         yield server

@@ -3,6 +3,8 @@
 The pipeline never restarts: the reader reopens the camera behind the same frame iterator, so every block keeps its
 state across a drop. Frame times come from the monotonic clock when a frame is read, so they keep increasing across
 reconnects. `latest` drops the oldest queued frame when the pipeline is slower than the camera; `every` waits.
+URLs are opened with OpenCV's FFmpeg backend: rtsp:// with the camera's RTSP transport (`ffmpeg_options`), http://
+MJPEG cameras (multipart/x-mixed-replace) as they are, with basic-auth credentials in the URL.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from urllib.parse import urlsplit, urlunsplit
 import cv2
 import numpy as np
 
+from workbench.streams.ffmpeg_options import Transport, capture_options
 from workbench.streams.health import HealthTracker
 
 FALLBACK_FPS = 25.0
+RATE_FRAMES, RATE_S = 12, 2.0  # an MJPEG camera's frame rate is measured over its first frames (at most this long)
 _POLL_S = 0.2  # how often waiting loops look at the stop flag
 
 # The reader behind each open stream source block, so `workbench serve` can read its health and stop it.
@@ -30,6 +34,10 @@ _LIVE: weakref.WeakKeyDictionary[object, StreamReader] = weakref.WeakKeyDictiona
 
 def is_url(location: str) -> bool:
     return "://" in location
+
+
+def is_rtsp(location: str) -> bool:
+    return location.lower().startswith(("rtsp://", "rtsps://"))
 
 
 def redact(url: str) -> str:
@@ -55,6 +63,7 @@ class ReaderSettings:
     give_up_after_s: float | None = None  # None = never
     read_timeout_s: float = 5.0
     realtime: bool = True  # a file is read at its own frame rate, as a camera delivers frames
+    rtsp_transport: Transport = "auto"  # rtsp:// only: tcp, udp, or OpenCV/FFmpeg's choice
 
     @property
     def is_file(self) -> bool:
@@ -137,43 +146,71 @@ class StreamReader:
             self.health.error(f"{type(exc).__name__}: {exc}")
             self._end("gave_up")
 
-    def _connect(self) -> tuple[cv2.VideoCapture | None, np.ndarray | None]:
+    def _connect(self) -> tuple[cv2.VideoCapture | None, list[tuple[np.ndarray, float]]]:
+        """Open the stream and read its first frame(s), each with its read time; (None, []) when that failed."""
         s = self.settings
         if s.is_file:
             cap = cv2.VideoCapture(s.url)
         else:
             ms = int(s.read_timeout_s * 1000)
-            cap = cv2.VideoCapture(s.url, cv2.CAP_FFMPEG,
-                                   [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, ms])
-        ok, image = cap.read() if cap.isOpened() else (False, None)
+            params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, ms]
+            if is_rtsp(s.url):
+                with capture_options(s.rtsp_transport):  # OpenCV reads the transport from the environment at open
+                    cap = cv2.VideoCapture(s.url, cv2.CAP_FFMPEG, params)
+            else:
+                cap = cv2.VideoCapture(s.url, cv2.CAP_FFMPEG, params)
+        opened = cap.isOpened()
+        ok, image = cap.read() if opened else (False, None)
         if not ok or image is None:
             cap.release()
-            self.health.disconnected(f"cannot open {redact(s.url)}" if not cap.isOpened() else
-                                     f"{redact(s.url)} opened but sent no frame")
-            return None, None
+            via = f" over {s.rtsp_transport.upper()}" if is_rtsp(s.url) and s.rtsp_transport != "auto" else ""
+            self.health.disconnected(f"{redact(s.url)} opened{via} but sent no frame" if opened else
+                                     f"cannot open {redact(s.url)}{via}")
+            return None, []
+        first = [(image, time.monotonic())]
         if self.frame_size is None:
             fps = cap.get(cv2.CAP_PROP_FPS)
             self.fps = fps if 0 < fps < 1000 else FALLBACK_FPS
             self.frame_size = (image.shape[1], image.shape[0])
-        return cap, image
+            if not s.is_file and int(cap.get(cv2.CAP_PROP_FOURCC)).to_bytes(4, "little") == b"MJPG":
+                first = self._measure_rate(cap, first)
+        return cap, first
 
-    def _read(self, cap: cv2.VideoCapture, image: np.ndarray | None) -> None:
-        began, n = time.monotonic(), 0
-        while image is not None and not self._stop.is_set():
-            self._put(image)
+    def _measure_rate(self, cap: cv2.VideoCapture, first: list[tuple[np.ndarray, float]]
+                      ) -> list[tuple[np.ndarray, float]]:
+        """MJPEG over HTTP carries no timing (OpenCV says 25 fps whatever the camera sends): time its first frames.
+
+        The median gap between reads ignores the burst of frames FFmpeg buffered while opening.
+        """
+        while len(first) < RATE_FRAMES and first[-1][1] - first[0][1] < RATE_S and not self._stop.is_set():
+            ok, image = cap.read()
+            if not ok:
+                break
+            first.append((image, time.monotonic()))
+        gaps = sorted(b[1] - a[1] for a, b in zip(first, first[1:], strict=False))
+        if gaps and gaps[len(gaps) // 2] > 0:
+            self.fps = round(min(1000.0, 1 / gaps[len(gaps) // 2]), 2)
+        return first
+
+    def _read(self, cap: cv2.VideoCapture, first: list[tuple[np.ndarray, float]]) -> None:
+        for image, read_at in first:
+            self._put(image, read_at)
             self._first.set()
-            n += 1
+        began, n = time.monotonic(), 1
+        while not self._stop.is_set():
             if self.settings.is_file and self.settings.realtime:
                 self._stop.wait(max(0.0, began + n / self.fps - time.monotonic()))
             ok, image = cap.read()
-            if not ok:
-                image = None
+            if not ok or image is None:
+                return
+            self._put(image, time.monotonic())
+            n += 1
 
-    def _put(self, image: np.ndarray) -> None:
+    def _put(self, image: np.ndarray, read_at: float) -> None:
         if self.frame_size is not None and (image.shape[1], image.shape[0]) != self.frame_size:
             image = cv2.resize(image, self.frame_size)  # the camera changed resolution: keep what the sinks opened
         image.flags.writeable = False
-        item = (self._index, image, time.monotonic())
+        item = (self._index, image, read_at)
         self._index += 1
         self.health.frame_in()
         if self.settings.policy == "latest":

@@ -102,6 +102,20 @@ def test_dead_camera_is_retried_then_given_up_without_showing_the_password():
     assert "secret" not in str(err.value) and "secret" not in health.url and "secret" not in health.last_error
 
 
+def test_an_http_mjpeg_camera_delivers_every_frame_in_order(clip):
+    from services.mjpeg_server import mjpeg_server
+
+    with mjpeg_server(clip) as camera:
+        block = StreamSource(StreamConfig(url=camera.url, drop_policy="every", buffer_frames=N, give_up_after_s=1,
+                                          reconnect_initial_s=0.2, read_timeout_s=2), "src")
+        stream = block.open()
+        frames = list(stream.frames)  # until the camera has played its clip and goes off
+        stream.close()
+    assert [read_bars(f.image) for f in frames] == list(range(N)) and stream.frame_size == (W, H)
+    health = reader_for(block).health.snapshot()
+    assert health.state == "gave_up" and health.frames_in == N and health.reconnects == 0
+
+
 def test_missing_file_names_the_url_field(tmp_path):
     with pytest.raises(BlockError) as err:
         StreamSource(StreamConfig(url=str(tmp_path / "nope.mp4")), "src").open()
@@ -113,6 +127,9 @@ def test_settings_are_checked():
         StreamConfig(url="rtsp://x/y", reconnect_initial_s=5, reconnect_max_s=1)
     with pytest.raises(ValidationError):
         StreamConfig(url="rtsp://x/y", drop_policy="sometimes")
+    with pytest.raises(ValidationError, match="rtsp_transport"):
+        StreamConfig(url="rtsp://x/y", rtsp_transport="quic")
+    assert StreamConfig(url="rtsp://x/y").rtsp_transport == "auto"
     assert all(f.description for f in StreamConfig.model_fields.values())
 
 
