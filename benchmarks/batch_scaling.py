@@ -1,7 +1,8 @@
 """Batch scaling: 8 clips through one pipeline, `workbench batch` on a local Ray with 2 workers vs one process
-running them one after another. Both in the same run, each in a fresh process (imports included), order alternated.
+running them one after another. Both in the same run, each in a fresh process (imports included), order rotated.
 
-Prints wall times, the ratio sequential / Ray (goal >= 1.8 on 2 cores), CPU seconds of each, peak memory, and what
+Prints wall times, the ratio sequential / Ray (goal >= 1.8 on 2 cores), the same Ray batch without the per-task
+thread cap (WORKBENCH_TASK_THREADS=0), CPU seconds of each, peak memory, and what
 the Ray run spent besides clip work: Ray start-up, worker start-up + imports (a probe: two tasks that only load the
 pipeline), and the first clip on each worker vs the others.
 
@@ -149,21 +150,24 @@ def main() -> None:
         clips = make_clips(work / "clips", args.clips, args.seconds)
         print(f"{len(clips)} clips of {args.seconds:.0f} s generated in {time.perf_counter() - t:.1f} s; "
               f"pipeline {args.pipeline.name}; {os.cpu_count()} cores; load {os.getloadavg()[0]:.2f}", flush=True)
-        seq_runs, ray_runs = [], []
+        seq_runs, ray_runs, free_runs = [], [], []
+        modes = ("seq", "ray", "free")
         for r in range(args.repeat):
-            order = ("seq", "ray") if r % 2 == 0 else ("ray", "seq")
-            for mode in order:
+            for mode in modes[r % 3:] + modes[:r % 3]:  # the order rotates between rounds
                 out = work / f"{mode}{r}"
                 if mode == "seq":
                     seq_runs.append(run_sequential(args.pipeline, clips, out, env))
                     s = seq_runs[-1]
                     print(f"  sequential: {s['wall']:.1f} s wall, {s['cpu']:.1f} s CPU, peak {s['peak_mib']:.0f} MiB"
                           f" (imports {s['import_s']:.1f} s, clips {sum(s['per_clip']):.1f} s)", flush=True)
-                else:
-                    ray_runs.append(run_ray(args.pipeline, clips, out, env))
-                    s = ray_runs[-1]
-                    print(f"  ray x2:     {s['wall']:.1f} s wall, {s['cpu']:.1f} s CPU, peak {s['peak_mib']:.0f} MiB"
-                          f" (per worker {list(s['per_worker_s'].values())} s of clip work)", flush=True)
+                else:  # free: the libraries' own thread pools in every task (no WORKBENCH_TASK_THREADS cap)
+                    runs = ray_runs if mode == "ray" else free_runs
+                    runs.append(run_ray(args.pipeline, clips, out,
+                                        env if mode == "ray" else {**env, "WORKBENCH_TASK_THREADS": "0"}))
+                    s = runs[-1]
+                    print(f"  ray x2{' (threads not capped)' if mode == 'free' else ''}: {s['wall']:.1f} s wall, "
+                          f"{s['cpu']:.1f} s CPU, peak {s['peak_mib']:.0f} MiB (per worker "
+                          f"{list(s['per_worker_s'].values())} s of clip work)", flush=True)
                 shutil.rmtree(out, ignore_errors=True)
         probe = json.loads(timed([sys.executable, "-c", PROBE, str(args.pipeline)], env)["stdout"].splitlines()[-1])
         seq, ray_ = min(seq_runs, key=lambda s: s["wall"]), min(ray_runs, key=lambda s: s["wall"])
@@ -171,6 +175,9 @@ def main() -> None:
         print(f"\nsequential (one process): {seq['wall']:.1f} s, {frames / seq['wall']:.0f} fps overall")
         print(f"Ray, 2 workers:           {ray_['wall']:.1f} s, {frames / ray_['wall']:.0f} fps overall")
         print(f"ratio sequential / Ray = {seq['wall'] / ray_['wall']:.2f} (goal >= 1.8 on 2 cores)")
+        free = min(free_runs, key=lambda s: s["wall"])
+        print(f"Ray with the libraries' own thread pools per task: {free['wall']:.1f} s, ratio "
+              f"{seq['wall'] / free['wall']:.2f} (the default caps OpenCV/torch to the task's CPUs)")
         print(f"CPU seconds: sequential {seq['cpu']:.1f}, Ray {ray_['cpu']:.1f} "
               f"(Ray's extra {ray_['cpu'] - seq['cpu']:.1f} s: start-up, a second set of imports, raylet/GCS)")
         print(f"cores busy on average (CPU / wall): sequential {seq['cpu'] / seq['wall']:.2f}, "

@@ -53,12 +53,36 @@ def _collect(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+THREADS_SETTING = "WORKBENCH_TASK_THREADS"
+
+
+def limit_threads() -> int:
+    """Cap OpenCV's and torch's thread pools in a batch task to its share of the node: WORKBENCH_TASK_THREADS, else
+    the OMP_NUM_THREADS Ray sets to the task's CPUs; 0 leaves the libraries' defaults (one thread per core each,
+    which oversubscribes the cores when every core runs a task). Returns the cap (0 = none)."""
+    import os
+
+    value = os.environ.get(THREADS_SETTING) or os.environ.get("OMP_NUM_THREADS") or "0"
+    threads = int(value) if value.isdigit() else 0
+    if threads > 0:
+        import sys
+
+        import cv2
+
+        cv2.setNumThreads(threads)
+        os.environ["OMP_NUM_THREADS"] = str(threads)  # torch reads it when first imported
+        if "torch" in sys.modules:
+            sys.modules["torch"].set_num_threads(threads)
+    return threads
+
+
 def run_clip(spec_data: dict[str, Any], source: str, camera: str, stride: int | None = None,
              max_frames: int | None = None) -> dict[str, Any]:
     """Run one clip; returns {summary, events, files, node_id, pid, seconds} or raises ClipFailed."""
     from workbench.runner import RunOptions, run_pipeline
     from workbench.spec import parse_spec
 
+    limit_threads()
     where = _where()
     began = time.perf_counter()
     scratch = Path(tempfile.mkdtemp(prefix="wb-clip-"))
