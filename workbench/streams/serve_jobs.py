@@ -70,6 +70,10 @@ class ServeStatus:
     def alive(self) -> bool:
         return self.state in ("running", "stopping")
 
+    @property
+    def finished(self) -> bool:
+        return not self.alive
+
 
 # -- folders ---------------------------------------------------------------------------------------------------------
 def serves_root() -> Path:

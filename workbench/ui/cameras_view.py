@@ -16,6 +16,7 @@ from workbench.spec import load_spec
 from workbench.streams import serve_jobs
 from workbench.ui.common import lang, registry, tr
 from workbench.ui.health_view import health_table
+from workbench.ui.job_panel import JobRow, JobTexts, job_panel, past_jobs_table
 from workbench.ui.library import PipelineEntry, list_pipelines
 from workbench.validate import errors_only, validate
 
@@ -88,10 +89,6 @@ def start_form() -> None:
 
 
 # -- the list --------------------------------------------------------------------------------------------------------
-def _open(serve_id: str) -> None:
-    st.query_params[PARAM] = serve_id
-
-
 def _state(status: serve_jobs.ServeStatus) -> str:
     return tr(f"app.cameras.state.{status.state}")
 
@@ -102,41 +99,23 @@ def serve_list() -> None:
     if not serves:
         st.caption(tr("app.cameras.no_serves"))
         return
-    widths = [2, 3, 3, 2, 2, 1]
-    for col, key in zip(st.columns(widths), ("state", "pipeline", "cameras", "started", "kind"), strict=False):
-        col.markdown(f"**{tr(f'app.cameras.col.{key}')}**")
-    for s in serves:
-        cols = st.columns(widths)
-        cols[0].write(_state(s))
-        cols[1].write(Path(s.pipeline).stem)
-        cols[2].write(", ".join(c["id"] for c in s.cameras))
-        cols[3].write(s.started.replace("T", " ")[:19])
-        cols[4].write(tr(f"app.cameras.kind.{s.kind}"))
-        cols[5].button(tr("app.cameras.open"), key=f"cameras_open::{s.id}", on_click=_open, args=(s.id,))
+    headers = [tr(f"app.cameras.col.{key}") for key in ("state", "pipeline", "cameras", "started", "kind")]
+    rows = [JobRow(s.id, (_state(s), Path(s.pipeline).stem, ", ".join(c["id"] for c in s.cameras),
+                          s.started.replace("T", " ")[:19], tr(f"app.cameras.kind.{s.kind}"))) for s in serves]
+    past_jobs_table(headers, rows, [2, 3, 3, 2, 2, 1], PARAM, tr("app.cameras.open"), "cameras_open")
 
 
 # -- one group -------------------------------------------------------------------------------------------------------
 def serve_panel(serve_id: str) -> None:
-    def close() -> None:
-        st.query_params.pop(PARAM, None)
+    texts = JobTexts(unknown="app.cameras.unknown_serve", opened="app.cameras.opened", close="app.cameras.close")
+    job_panel(serve_id, PARAM, serve_jobs.serve_status, texts, finished=_ended, live=_live)
 
-    try:
-        serve_jobs.serve_dir(serve_id)
-    except KeyError:
-        st.warning(tr("app.cameras.unknown_serve", id=serve_id))
-        st.button(tr("app.cameras.close"), key="cameras_close", on_click=close)
-        return
-    head, right = st.columns([5, 1])
-    head.subheader(tr("app.cameras.opened", id=serve_id))
-    right.button(tr("app.cameras.close"), key="cameras_close", on_click=close)
-    status = serve_jobs.serve_status(serve_id)
-    if status.alive:
-        _live(serve_id)
-    else:
-        _show(status)
-        if status.state == "crashed":
-            st.warning(tr("app.cameras.crashed_hint"))
-            _log(serve_id)
+
+def _ended(status: serve_jobs.ServeStatus) -> None:
+    _show(status)
+    if status.state == "crashed":
+        st.warning(tr("app.cameras.crashed_hint"))
+        _log(status.id)
 
 
 @st.fragment(run_every=REFRESH_S)

@@ -42,3 +42,28 @@ def job_panel(job_id: str, param: str, status_of: Callable[[str], Any], texts: J
         finished(status)
     else:
         live(job_id)
+
+
+@dataclass(frozen=True)
+class JobRow:
+    """One past job in a table: its id (opened with the row's button) and the cells shown before the button."""
+
+    id: str
+    cells: tuple[str, ...]
+
+
+def past_jobs_table(headers: list[str], rows: list[JobRow], widths: list[int], param: str, open_label: str,
+                    key: str) -> None:
+    """A table of past jobs (runs, trainings, camera groups), newest first, each row with a button (key
+    `<key>::<id>`) that opens it by setting query parameter `param`. `headers` are already translated."""
+
+    def open_job(job_id: str) -> None:
+        st.query_params[param] = job_id
+
+    for col, head in zip(st.columns(widths), headers, strict=False):
+        col.markdown(f"**{head}**")
+    for row in rows:
+        cols = st.columns(widths)
+        for col, cell in zip(cols, row.cells, strict=False):
+            col.write(cell)
+        cols[len(row.cells)].button(open_label, key=f"{key}::{row.id}", on_click=open_job, args=(row.id,))

@@ -16,7 +16,7 @@ from workbench.spec import PipelineSpec, load_spec
 from workbench.streams.health import HEALTH_FILE, read_health
 from workbench.ui.common import lang, registry, tr
 from workbench.ui.health_view import health_table
-from workbench.ui.job_panel import JobTexts, job_panel
+from workbench.ui.job_panel import JobRow, JobTexts, job_panel, past_jobs_table
 from workbench.ui.library import PipelineEntry, list_pipelines
 from workbench.ui.results import show_results
 from workbench.validate import errors_only, site_pending_problems, validate
@@ -191,25 +191,14 @@ def _finished(status: jobs.RunStatus) -> None:
 
 
 # -- past runs -------------------------------------------------------------------------------------------------------
-def _open_run(run_id: str) -> None:
-    st.query_params["run"] = run_id
-
-
 def _past_runs() -> None:
     st.subheader(tr("app.run.past"))
     runs = jobs.list_runs(PAST_RUNS_SHOWN)
     if not runs:
         st.caption(tr("app.run.no_runs"))
         return
-    widths = [2, 3, 3, 1, 2, 1]
-    header = st.columns(widths)
-    for col, key in zip(header, ("state", "pipeline", "clip", "events", "started"), strict=False):
-        col.markdown(f"**{tr(f'app.run.col.{key}')}**")
-    for run in runs:
-        cols = st.columns(widths)
-        cols[0].write(tr(f"app.run.state.{run.state}"))
-        cols[1].write(run.pipeline)
-        cols[2].write(_clip_name(run.source))
-        cols[3].write("" if run.event_total is None else str(run.event_total))
-        cols[4].write(run.started.replace("T", " ")[:19])
-        cols[5].button(tr("app.run.open"), key=f"run_open::{run.id}", on_click=_open_run, args=(run.id,))
+    headers = [tr(f"app.run.col.{key}") for key in ("state", "pipeline", "clip", "events", "started")]
+    rows = [JobRow(run.id, (tr(f"app.run.state.{run.state}"), run.pipeline, _clip_name(run.source),
+                            "" if run.event_total is None else str(run.event_total),
+                            run.started.replace("T", " ")[:19])) for run in runs]
+    past_jobs_table(headers, rows, [2, 3, 3, 1, 2, 1], "run", tr("app.run.open"), "run_open")

@@ -17,7 +17,7 @@ from workbench.training.dataset_check import check_dataset
 from workbench.training.tracking import Tracking, choose_tracking, configured_uri, embedded_uri, promote
 from workbench.ui import train_view as view
 from workbench.ui.common import lang, tr
-from workbench.ui.job_panel import JobTexts, job_panel
+from workbench.ui.job_panel import JobRow, JobTexts, job_panel, past_jobs_table
 
 JOB_TEXTS = JobTexts(unknown="app.train.unknown_job", opened="app.train.opened", close="app.train.close")
 PAST_SHOWN = 20
@@ -212,29 +212,24 @@ def _promote(uri: str, name: str, version: str) -> None:
 
 
 # -- past trainings and comparison ------------------------------------------------------------------------------------
-def _open_job(job_id: str) -> None:
-    st.query_params["job"] = job_id
-
-
 def _past_trainings() -> None:
     st.subheader(tr("app.train.past"))
     past = jobs.list_trainings(PAST_SHOWN)
     if not past:
         st.caption(tr("app.train.no_trainings"))
         return
-    widths = [2, 3, 3, 2, 2, 1]
-    for col, key in zip(st.columns(widths), ("state", "base", "model", "dataset", "started"), strict=False):
-        col.markdown(f"**{tr(f'app.train.col.{key}')}**")
-    for job in past:
-        config, result = job.request.get("config", {}), job.result or {}
-        cols = st.columns(widths)
-        cols[0].write(tr(f"app.train.state.{job.state}"))
-        cols[1].write(config.get("base_model", "-"))
-        version = result.get("version")
-        cols[2].write(f"{config.get('model_name', '-')} v{version}" if version else config.get("model_name", "-"))
-        cols[3].write(result.get("dataset_version") or "-")
-        cols[4].write(str(job.request.get("started", "")).replace("T", " ")[:19])
-        cols[5].button(tr("app.train.open"), key=f"train_open::{job.id}", on_click=_open_job, args=(job.id,))
+    headers = [tr(f"app.train.col.{key}") for key in ("state", "base", "model", "dataset", "started")]
+    past_jobs_table(headers, [_training_row(job) for job in past], [2, 3, 3, 2, 2, 1], "job", tr("app.train.open"),
+                    "train_open")
+
+
+def _training_row(job: jobs.TrainingStatus) -> JobRow:
+    config, result = job.request.get("config", {}), job.result or {}
+    version = result.get("version")
+    model = f"{config.get('model_name', '-')} v{version}" if version else config.get("model_name", "-")
+    started = str(job.request.get("started", "")).replace("T", " ")[:19]
+    return JobRow(job.id, (tr(f"app.train.state.{job.state}"), config.get("base_model", "-"), model,
+                           result.get("dataset_version") or "-", started))
 
 
 def _compare_runs() -> None:
