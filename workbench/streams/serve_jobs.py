@@ -33,7 +33,7 @@ import psutil
 import yaml
 from pydantic import ValidationError
 
-from workbench.errors import PipelineInvalid, Problem, WorkbenchError
+from workbench.errors import Problem, WorkbenchError
 from workbench.jobs import new_job_id, read_json, worker_alive, write_json
 from workbench.paths import workbench_home
 from workbench.streams.health import HEALTH_FILE, StreamHealth, read_health
@@ -105,24 +105,19 @@ def _now() -> str:
 
 # -- checking what the user typed ------------------------------------------------------------------------------------
 def check_cameras(pipeline: Path, cameras: list[dict[str, Any]]) -> dict[str, Any]:
-    """The cameras file's content, checked as `workbench serve` checks it (same problem codes and fields), plus every
-    camera's pipeline validated; WorkbenchError listing the problems otherwise."""
+    """The cameras file's content, checked as `workbench serve` checks it (same problem codes and fields, every
+    camera's pipeline compiled without loading models); WorkbenchError listing the problems otherwise."""
     from workbench.spec import load_spec
-    from workbench.streams.cameras import ServeFile, camera_spec, stream_registry
-    from workbench.validate import errors_only, validate
+    from workbench.streams import cameras as serve_file
 
     data = {"pipeline": str(Path(pipeline).resolve()), "output": OUTPUT_DIR, "cameras": cameras}
     try:
-        file = ServeFile.model_validate(data)
+        file = serve_file.ServeFile.model_validate(data)
     except ValidationError as exc:
         raise WorkbenchError([Problem("serve_file_invalid", field=".".join(str(x) for x in err["loc"]),
                                       params={"path": CAMERAS_FILE, "detail": err["msg"]})
                               for err in exc.errors()]) from None
-    spec, registry = load_spec(Path(file.pipeline)), stream_registry()
-    for cam in file.cameras:
-        problems = errors_only(validate(camera_spec(spec, registry, cam), registry))
-        if problems:
-            raise PipelineInvalid(problems)
+    serve_file.check_cameras(load_spec(Path(file.pipeline)), serve_file.stream_registry(), file.cameras)
     return file.model_dump(exclude_defaults=True)  # serve fills in its own defaults
 
 

@@ -83,7 +83,7 @@ def test_bad_camera_rows_are_refused_with_the_cli_problems_and_start_nothing(hom
     assert (err.value.problems[0].code, err.value.problems[0].node) == ("serve_unknown_node", "nope")
     with pytest.raises(WorkbenchError) as err:  # a site setting the block refuses: the pipeline check names it
         serve_jobs.start_serve(pipeline, [{"id": "a", "url": "rtsp://x/1", "site": {"src": {"buffer_frames": 0}}}])
-    assert (err.value.problems[0].node, err.value.problems[0].field) == ("src", "config.buffer_frames")
+    assert (err.value.problems[0].node, err.value.problems[0].field) == ("a/src", "config.buffer_frames")  # camera/node
     assert serve_jobs.list_serves() == []
 
 
