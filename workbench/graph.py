@@ -37,6 +37,11 @@ class CompiledPipeline:
     source: CompiledNode
     nodes: tuple[CompiledNode, ...]  # every node but the source, in topological order
 
+    def load(self) -> None:
+        """Load what every block shares (model weights), source first; a compile with load=False leaves this."""
+        for node in (self.source, *self.nodes):
+            node.block.load()
+
     def open_stream(self, ctx: StreamContext) -> Stream:
         """Fresh per-stream state for every block (sinks open their files here)."""
         overlays = tuple(o for n in self.nodes for o in n.block.overlays())
@@ -147,8 +152,7 @@ def compile_pipeline(spec: PipelineSpec, registry: BlockRegistry | None = None, 
             many_inputs=frozenset(p.name for p in cls.inputs if p.many),
             event_outputs=frozenset(p.name for p in cls.outputs if p.kind is Kind.EVENTS)))
     source = next(n for n in compiled if isinstance(n.block, SourceBlock))
-    rest = tuple(n for n in compiled if n is not source)
+    pipeline = CompiledPipeline(spec=spec, source=source, nodes=tuple(n for n in compiled if n is not source))
     if load:
-        for node in compiled:
-            node.block.load()
-    return CompiledPipeline(spec=spec, source=source, nodes=rest)
+        pipeline.load()
+    return pipeline

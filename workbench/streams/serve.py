@@ -153,8 +153,7 @@ class Server(ReloadMixin):
             run.fail(exc)
             return False
         try:
-            for node in (compiled.source, *compiled.nodes):
-                node.block.load()
+            compiled.load()
             keep_earlier_outputs(run.out_dir)
             run.compiled = compiled
             if run.stopping.is_set():
