@@ -196,3 +196,16 @@ def test_a_new_revision_replaces_local_edits(tab) -> None:
     canvas(tab).locator('[data-testid="rf__node-src"] .wb-title').click()
     answer = wait_reply(tab, "select", deleted)
     assert answer["revision"] == 2 and answer["nodes"] == ["src", "det", "rule"]
+
+
+def test_another_draft_redraws_even_at_the_same_revision(tab) -> None:
+    """Another pipeline starts at its own revision 1: the canvas must still show it, and say which draft it drew."""
+    rule = canvas(tab).locator('[data-testid="rf__node-rule"]')
+    canvas(tab).locator('[data-testid="rf__node-det"] .wb-title').click()
+    first = wait_reply(tab, "select", None)
+    assert (first["draft"], first["revision"]) == ("first", 1)
+    tab.get_by_role("button", name="switch").click()  # another draft, revision 1 again, without the rule node
+    rule.wait_for(state="detached")
+    canvas(tab).locator('[data-testid="rf__node-src"] .wb-title').click()
+    answer = wait_reply(tab, "select", first)
+    assert (answer["draft"], answer["revision"]) == ("second", 1) and answer["nodes"] == ["src", "det"]

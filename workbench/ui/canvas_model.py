@@ -25,7 +25,7 @@ def kind_label(kind: str, lang: str) -> str:
 
 
 def canvas_view(spec: PipelineSpec, registry: BlockRegistry, lang: str, problems: list[Problem], revision: int,
-                selected: str | None, height: int = 560) -> dict[str, Any]:
+                selected: str | None, height: int = 560, draft: str = "") -> dict[str, Any]:
     """Everything the canvas draws: nodes with typed ports, edges, kind colours and rules, translated texts."""
     fed = {e.target for e in spec.edges}
     per_node: dict[str, int] = {}
@@ -46,7 +46,7 @@ def canvas_view(spec: PipelineSpec, registry: BlockRegistry, lang: str, problems
     edges = [{"id": f"{e.source}->{e.target}", "source": e.source_node, "sourceHandle": e.source_port,
               "target": e.target_node, "targetHandle": e.target_port} for e in spec.edges]
     return {
-        "revision": revision, "nodes": nodes, "edges": edges, "selected": selected, "height": height,
+        "draft": draft, "revision": revision, "nodes": nodes, "edges": edges, "selected": selected, "height": height,
         "kinds": {k.value: {"color": KIND_COLORS[k], "label": kind_label(k.value, lang)} for k in Kind},
         "fits": {k.value: sorted(v.value for v in _FITS[k]) for k in Kind},
         "text": {key: t(f"app.canvas.{key}", lang) for key in CANVAS_TEXT_KEYS},

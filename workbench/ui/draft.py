@@ -1,10 +1,14 @@
-"""The pipeline being edited on the Build page: its spec, file name, canvas revision and selection.
+"""The pipeline being edited on the Build page: its spec, file name, canvas identity and selection.
 
 Kept in Streamlit's session state as one object, but written without Streamlit so every step is testable.
+Every draft has its own random `id` and counts its own `revision`: the canvas redraws whenever the pair changes, and
+a canvas reply is applied only to the draft and revision it was drawn on (docs/canvas-protocol.md). So opening another
+pipeline always redraws the canvas, and a reply left over from the previous pipeline can never edit the new one.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +22,8 @@ from workbench.ui.canvas_model import apply_canvas_reply
 
 @dataclass
 class Draft:
-    """One open pipeline. `revision` grows whenever Python changed the graph, so the canvas redraws from the spec."""
+    """One open pipeline. `revision` grows whenever Python changed the graph, so the canvas redraws from the spec;
+    `id` tells this draft's canvas replies from those of any other draft (a new one per opened pipeline)."""
 
     spec: PipelineSpec
     name: str = ""  # file name in the user's folder; "" until first saved
@@ -28,6 +33,11 @@ class Draft:
     saved_yaml: str = ""
     last_reply: dict[str, Any] | None = None
     notices: list[Problem] = field(default_factory=list)  # refused edits to show once
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    opened_as: str = ""  # the pipeline's own name (meta.name) when it was opened
+
+    def __post_init__(self) -> None:
+        self.opened_as = self.opened_as or self.spec.meta.name
 
     @property
     def dirty(self) -> bool:
@@ -51,8 +61,8 @@ class Draft:
         return node_id
 
     def take_reply(self, reply: dict[str, Any] | None, registry: BlockRegistry) -> bool:
-        """Apply a canvas reply once; replies drawn on an older revision are stale and ignored. True if applied."""
-        if not reply or reply == self.last_reply or reply.get("revision") != self.revision:
+        """Apply a canvas reply once; replies drawn for another draft or an older revision are ignored."""
+        if not reply or reply == self.last_reply or not self.drew(reply):
             return False
         self.last_reply = reply
         edit = apply_canvas_reply(self.spec, reply, registry)
@@ -62,11 +72,24 @@ class Draft:
             self.revision += 1
         return True
 
+    def drew(self, reply: dict[str, Any]) -> bool:
+        """Was `reply` made on the canvas as this draft's current revision drew it?"""
+        return reply.get("draft") == self.id and reply.get("revision") == self.revision
+
+    def follow_file_name(self, name: str) -> None:
+        """Before saving as `name`: the pipeline's own name (shown in runs, evaluations, the registry) follows the
+        file name, unless staff gave it a name of their own (not the default, the template's or the old file's)."""
+        automatic = {editor.DEFAULT_PIPELINE_NAME, self.name, self.opened_as}
+        if self.spec.meta.name in automatic and name.strip() and self.spec.meta.name != name.strip():
+            meta = self.spec.meta.model_copy(update={"name": name.strip()})
+            self.spec = self.spec.model_copy(update={"meta": meta})
+            self.opened_as = name.strip()
+
     def mark_saved(self, name: str) -> None:
         self.name, self.saved_yaml = name, self.spec.to_yaml()
 
 
-def new_draft(meta_name: str = "new-pipeline") -> Draft:
+def new_draft(meta_name: str = editor.DEFAULT_PIPELINE_NAME) -> Draft:
     return Draft(spec=editor.new_pipeline(meta_name))
 
 

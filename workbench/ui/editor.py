@@ -20,7 +20,10 @@ class EditRefused(WorkbenchError):
     """An edit the pipeline cannot take (wrong kinds, input already fed, unknown port)."""
 
 
-def new_pipeline(name: str = "new-pipeline") -> PipelineSpec:
+DEFAULT_PIPELINE_NAME = "new-pipeline"
+
+
+def new_pipeline(name: str = DEFAULT_PIPELINE_NAME) -> PipelineSpec:
     return PipelineSpec(meta=Meta(name=name))
 
 

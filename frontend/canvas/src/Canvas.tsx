@@ -1,5 +1,5 @@
-// The flow: shows Python's view, keeps local edits between reruns of the same revision, refuses wrong drops at once,
-// and reports every user action to Python as a full snapshot of the canvas (see protocol.ts).
+// The flow: shows Python's view, keeps local edits between reruns of the same draft and revision, refuses wrong drops
+// at once, and reports every user action to Python as a full snapshot of the canvas (see protocol.ts).
 import {
   Background, Controls, ReactFlow, ReactFlowProvider, addEdge, useEdgesState, useNodesInitialized, useNodesState,
   useReactFlow, type Connection, type Edge, type FinalConnectionState, type IsValidConnection, type OnDelete,
@@ -53,13 +53,15 @@ function Flow({ view }: { view: View }) {
   nodesRef.current = nodes;
   edgesRef.current = edges;
   viewRef.current = view;
-  const shown = useRef<{ revision: number | null; selected: string | null }>({ revision: null, selected: null });
+  // The drawing on screen: a view with another draft or revision replaces it (see protocol.ts).
+  const shown = useRef<{ draft: string | null; revision: number | null; selected: string | null }>(
+    { draft: null, revision: null, selected: null });
   const selectedRef = useRef<string | null>(null); // the selection Python last heard about
   const dragStart = useRef(new Map<string, { x: number; y: number }>());
 
   useEffect(() => {
-    if (shown.current.revision !== view.revision) { // a new revision replaces everything local
-      shown.current = { revision: view.revision, selected: view.selected };
+    if (shown.current.draft !== view.draft || shown.current.revision !== view.revision) { // replace everything local
+      shown.current = { draft: view.draft, revision: view.revision, selected: view.selected };
       selectedRef.current = view.selected;
       const fresh = toNodes(view);
       setNodes(fresh);
@@ -93,6 +95,7 @@ function Flow({ view }: { view: View }) {
     const ns = snap.nodes ?? nodesRef.current;
     const es = snap.edges ?? edgesRef.current;
     sendReply({
+      draft: shown.current.draft ?? viewRef.current.draft,
       revision: shown.current.revision ?? viewRef.current.revision,
       action,
       positions: Object.fromEntries(ns.map((n) => [n.id, [round(n.position.x), round(n.position.y)]])),

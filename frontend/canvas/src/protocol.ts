@@ -52,7 +52,8 @@ export interface CanvasText {
 }
 
 export interface View {
-  revision: number;
+  draft: string; // which open pipeline this is (new for every opened draft)
+  revision: number; // grows within one draft; (draft, revision) identifies one drawing of the graph
   nodes: ViewNode[];
   edges: ViewEdge[];
   selected: string | null;
@@ -74,6 +75,7 @@ export interface Refusal {
 
 export interface Reply {
   seq: number;
+  draft: string; // the view.draft the canvas is showing: Python applies a reply only to that draft
   revision: number;
   action: Action;
   positions: Record<string, [number, number]>;

@@ -1,6 +1,8 @@
 """A tiny app around the pipeline canvas for the browser tests: a fixed 3-node view and the latest reply as JSON.
 
 The "bump" button raises the view's revision, which must make the canvas drop its local edits and show the view again.
+The "switch" button opens another draft (new draft id, revision back to 1, no `rule` node): the canvas must redraw
+even though the revision is the one it already shows.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ COLORS = {"image": "#4c78a8", "detections": "#f58518", "tracks": "#54a24b", "eve
 TEXT_KEYS = ("refused", "taken", "missing", "delete", "duplicate", "empty", "problems")
 
 
-def _view(revision: int) -> dict:
+def _view(draft: str, revision: int) -> dict:
     image_in = {"name": "image", "kind": "image", "required": True, "many": False, "missing": True}
     tracks_in = {"name": "tracks", "kind": "tracks", "required": True, "many": False, "missing": True}
     nodes = [
@@ -31,15 +33,20 @@ def _view(revision: int) -> dict:
          "y": 120.0, "inputs": [tracks_in], "outputs": [{"name": "events", "kind": "events"}], "problems": 1,
          "is_source": False},
     ]
-    return {"revision": revision, "nodes": nodes, "edges": [], "selected": None, "height": 480,
+    if draft != "first":
+        nodes = nodes[:2]
+    return {"draft": draft, "revision": revision, "nodes": nodes, "edges": [], "selected": None, "height": 480,
             "kinds": {k.value: {"color": COLORS[k.value], "label": t(f"kind.{k.value}", LANG)} for k in Kind},
             "fits": {out.value: [inp.value for inp in Kind if fits(out, inp)] for out in Kind},
             "text": {key: t(f"app.canvas.{key}", LANG) for key in TEXT_KEYS}}
 
 
 st.session_state.setdefault("revision", 1)
+st.session_state.setdefault("draft", "first")
 if st.button("bump", key="bump"):
     st.session_state.revision += 1
-reply = pipeline_canvas(_view(st.session_state.revision), key="canvas")
+if st.button("switch", key="switch"):
+    st.session_state.draft, st.session_state.revision = "second", 1
+reply = pipeline_canvas(_view(st.session_state.draft, st.session_state.revision), key="canvas")
 st.code(json.dumps(reply, sort_keys=True), language="json")
 st.json(reply or {}, expanded=False)

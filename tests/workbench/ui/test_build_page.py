@@ -24,7 +24,8 @@ def app(tmp_path, monkeypatch):
 def canvas_reply(at, **changes):
     """What the canvas would send: the current graph plus `changes`."""
     draft = at.session_state["draft"]
-    reply = {"seq": 1, "revision": draft.revision, "action": "move", "selected": None, "target": None,
+    reply = {"seq": 1, "draft": draft.id, "revision": draft.revision, "action": "move", "selected": None,
+             "target": None,
              "positions": {k: list(v) for k, v in draft.spec.layout.items()}, "nodes": [n.id for n in draft.spec.nodes],
              "edges": [{"source": e.source_node, "sourceHandle": e.source_port, "target": e.target_node,
                         "targetHandle": e.target_port} for e in draft.spec.edges]}

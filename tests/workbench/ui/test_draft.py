@@ -13,8 +13,9 @@ REG = toy_registry()
 
 
 def reply(draft: Draft, **changes):
-    view = canvas_view(draft.spec, REG, "en", [], draft.revision, draft.selected)
-    base = {"seq": 1, "revision": draft.revision, "action": "move", "selected": None, "target": None,
+    view = canvas_view(draft.spec, REG, "en", [], draft.revision, draft.selected, draft=draft.id)
+    base = {"seq": 1, "draft": view["draft"], "revision": draft.revision, "action": "move", "selected": None,
+            "target": None,
             "positions": {n["id"]: [n["x"], n["y"]] for n in view["nodes"]},
             "nodes": [n["id"] for n in view["nodes"]],
             "edges": [{k: e[k] for k in ("source", "sourceHandle", "target", "targetHandle")} for e in view["edges"]]}
@@ -30,6 +31,25 @@ def test_a_reply_applies_once_and_a_stale_one_is_ignored():
     stale = reply(draft, revision=draft.revision - 1, nodes=["src"])
     assert not draft.take_reply(stale, REG)
     assert draft.spec.node("det") is not None, "a reply drawn on an older graph must not delete nodes"
+
+
+def test_a_reply_left_over_from_another_draft_is_never_applied():
+    """Opening a pipeline starts a new draft at revision 1; the previous draft's last reply (also revision 1) is what
+    Streamlit still returns for the canvas on the next rerun: it must not edit the newly opened pipeline."""
+    old = Draft(spec=parse_spec(toy_spec_dict()))
+    leftover = reply(old, nodes=["src"], edges=[])
+    opened = Draft(spec=parse_spec(toy_spec_dict()))
+    assert opened.revision == old.revision and opened.id != old.id
+    assert not opened.take_reply(leftover, REG)
+    assert [n.id for n in opened.spec.nodes] == [n.id for n in old.spec.nodes] and opened.spec.edges
+    assert opened.take_reply(reply(opened, positions={"src": [9, 9]}), REG), "its own replies still apply"
+
+
+def test_every_draft_is_drawn_under_its_own_id():
+    a, b = Draft(spec=parse_spec(toy_spec_dict())), Draft(spec=parse_spec(toy_spec_dict()))
+    view_a = canvas_view(a.spec, REG, "en", [], a.revision, a.selected, draft=a.id)
+    view_b = canvas_view(b.spec, REG, "en", [], b.revision, b.selected, draft=b.id)
+    assert view_a["draft"] != view_b["draft"] and view_a["revision"] == view_b["revision"]
 
 
 def test_adding_a_block_selects_it_and_redraws():
@@ -73,3 +93,17 @@ def test_saving_refuses_bad_names_and_save_as_never_overwrites(tmp_path, monkeyp
     save_spec(spec, tmp_path / "pipelines" / "broken.yaml")
     (tmp_path / "pipelines" / "broken.yaml").write_text("nodes: [", encoding="utf-8")
     assert any(e.name == "broken" for e in library.list_pipelines()), "a broken file is still listed to be fixed"
+
+
+def test_the_pipeline_name_follows_save_as_unless_staff_named_it():
+    """Runs and evaluations list pipelines by meta.name: a new pipeline saved as "gate" must not stay "new-pipeline"."""
+    draft = Draft(spec=parse_spec({**toy_spec_dict(), "meta": {"name": "new-pipeline"}}))
+    draft.follow_file_name("gate")
+    assert draft.spec.meta.name == "gate"
+    draft.mark_saved("gate")
+    draft.follow_file_name("gate_night")  # save as again: it was the automatic name, it follows
+    assert draft.spec.meta.name == "gate_night"
+    named = Draft(spec=parse_spec({**toy_spec_dict(), "meta": {"name": "new-pipeline"}}))
+    named.change(named.spec.model_copy(update={"meta": named.spec.meta.model_copy(update={"name": "东门计数"})}))
+    named.follow_file_name("gate")
+    assert named.spec.meta.name == "东门计数", "a name staff typed is theirs"

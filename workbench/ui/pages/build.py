@@ -75,6 +75,8 @@ def _replace_draft(draft: Draft) -> None:
 
 
 def _save(draft: Draft, name: str, overwrite: bool):
+    if library.check_file_name(name) is None and (overwrite or not library.path_for(name).exists()):
+        draft.follow_file_name(name)
     try:
         path = library.save_pipeline(draft.spec, name, overwrite=overwrite)
     except PipelineInvalid as exc:
@@ -88,7 +90,7 @@ def _save(draft: Draft, name: str, overwrite: bool):
 
 def yaml_box(draft: Draft) -> None:
     """The spec as the CLI reads it; an applied edit or an uploaded file replaces the canvas (checked first)."""
-    with st.form(f"yaml_form_{draft.revision}", border=False):
+    with st.form(f"yaml_form_{draft.id}_{draft.revision}", border=False):
         text = st.text_area(tr("app.build.yaml"), draft.spec.to_yaml(), height=260, label_visibility="collapsed")
         applied = st.form_submit_button(tr("app.build.apply_yaml"))
     upload = st.file_uploader(tr("app.build.upload"), type=["yaml", "yml"], key="upload_yaml")
@@ -130,7 +132,7 @@ def palette(draft: Draft) -> None:
 def canvas(draft: Draft, problems: list[Problem]) -> None:
     from workbench.ui.canvas import pipeline_canvas
 
-    view = canvas_view(draft.spec, registry(), lang(), problems, draft.revision, draft.selected)
+    view = canvas_view(draft.spec, registry(), lang(), problems, draft.revision, draft.selected, draft=draft.id)
     reply = pipeline_canvas(view, key="canvas")
     if draft.take_reply(reply, registry()):
         st.rerun()
