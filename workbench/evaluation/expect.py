@@ -10,13 +10,18 @@ A rule watches one region (its `name`; staff may also use the node id as the reg
 - `rules/dwell`: every visit (`dwell`) of at least `min_seconds`, expected at entry + min_seconds.
 - any other rule (speed, wrong way, crowding, plugins): true events of any type whose region is the rule's.
 
+The truth may name a region differently from the rule (staff kept the default line name "line" where the clip's
+truth says "count_line"): `region_map` pairs a rule node with a truth region, and `suggest_region_map` pairs them the
+way a user means it when nothing is said: one rule and one truth region of the same event types, neither matched by
+name, belong together.
+
 `classes` keeps only true events of those classes (e.g. `muck_truck` when the pipeline is meant to report trucks
 and not the worker who walks out of the same gate); events without a class are always kept.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -76,6 +81,33 @@ def rule_scopes(spec: PipelineSpec, registry: BlockRegistry | None = None) -> li
         cfg = _full_config(node, registry)
         names = {node.id} | ({str(cfg["name"])} if cfg.get("name") else set())
         out.append(RuleScope(node=node.id, kind=_kind(node.type), regions=frozenset(names), config=cfg))
+    return out
+
+
+def map_regions(scopes: Sequence[RuleScope], region_map: Mapping[str, str]) -> list[RuleScope]:
+    """The scopes with each mapped rule node also watching its truth region (`{node: region}`)."""
+    return [replace(s, regions=s.regions | {region_map[s.node]}) if region_map.get(s.node) else s for s in scopes]
+
+
+def truth_regions(scope: RuleScope, truth: Sequence[TimedEvent]) -> list[str]:
+    """The regions the truth names for events of the types `scope`'s rule raises (what it could be mapped to)."""
+    return sorted({e.region for e in truth if e.region and (scope.types is None or e.type in scope.types)})
+
+
+def suggest_region_map(scopes: Sequence[RuleScope], truth: Sequence[TimedEvent]) -> dict[str, str]:
+    """Rules whose region the truth never names, each paired with the truth's only region of the same event types
+    that no rule watches, where that pairing is unambiguous (one such rule and one such region)."""
+    def named(scope: RuleScope) -> bool:
+        return any(scope.watches(e) for e in truth if scope.types is None or e.type in scope.types)
+
+    unnamed = [s for s in scopes if s.types is not None and not named(s)]
+    out: dict[str, str] = {}
+    for types in dict.fromkeys(s.types for s in unnamed):
+        group = [s for s in unnamed if s.types == types]
+        free = {e.region for e in truth if e.region and e.type in types
+                and not any(s.watches(e) for s in scopes if s.types is None or e.type in s.types)}
+        if len(group) == 1 and len(free) == 1:
+            out[group[0].node] = free.pop()
     return out
 
 

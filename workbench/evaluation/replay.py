@@ -15,7 +15,14 @@ from typing import Any
 
 from workbench.errors import Problem, WorkbenchError
 from workbench.evaluation.events import TimedEvent, evaluate_by_type
-from workbench.evaluation.expect import RuleScope, expected_events, rule_scopes, unused_truth
+from workbench.evaluation.expect import (
+    RuleScope,
+    expected_events,
+    map_regions,
+    rule_scopes,
+    suggest_region_map,
+    unused_truth,
+)
 from workbench.evaluation.report import EventReport
 from workbench.evaluation.truth import GroundTruth, load_truth_file
 from workbench.events import Event
@@ -49,10 +56,18 @@ def evaluate_predictions(spec: PipelineSpec, predicted: Sequence[TimedEvent], tr
                          tolerance_s: float = DEFAULT_TOLERANCE_S, classes: Sequence[str] | None = None,
                          start_s: float | None = None, end_s: float | None = None,
                          registry: BlockRegistry | None = None, run: Mapping[str, Any] | None = None,
-                         clip: str = "") -> EventReport:
-    """Score predictions (each naming the node that raised it) per rule node and event type."""
+                         clip: str = "", region_map: Mapping[str, str] | None = None) -> EventReport:
+    """Score predictions (each naming the node that raised it) per rule node and event type.
+
+    `region_map` ({rule node: truth region}) says which truth region a rule stands for when the names differ; None
+    pairs them automatically where that is unambiguous (`suggest_region_map`), {} pairs only by name.
+    """
     _check_tolerance(tolerance_s)
     scopes = rule_scopes(spec, registry or default_registry())
+    automatic = region_map is None
+    region_map = suggest_region_map(scopes, truth.events) if region_map is None else {
+        node: region for node, region in region_map.items() if region}
+    scopes = map_regions(scopes, region_map)
     known = {s.node for s in scopes}
     for node in sorted({p.node for p in predicted} - known):  # events from a node that is no `rules/` block
         spec_node = spec.node(node)
@@ -66,7 +81,8 @@ def evaluate_predictions(spec: PipelineSpec, predicted: Sequence[TimedEvent], tr
         groups += evaluate_by_type(scope.node, got, expected, tolerance_s)
     return EventReport(pipeline=spec.meta.name, clip=clip or truth.clip, truth=truth.origin, tolerance_s=tolerance_s,
                        groups=groups, unused_truth=unused_truth(scopes, truth.events), classes=list(classes or []),
-                       run=dict(run or {}))
+                       run=dict(run or {}), region_map=dict(region_map), region_map_auto=automatic,
+                       predicted_total=len(predicted), truth_total=len(truth.events))
 
 
 def run_and_collect(spec: PipelineSpec, clip: str | Path, out_dir: Path, start: float | None = None,
@@ -86,7 +102,7 @@ def run_and_collect(spec: PipelineSpec, clip: str | Path, out_dir: Path, start: 
 def replay(pipeline: PipelineSpec | str | Path, clip: str | Path, truth: GroundTruth | str | Path,
            tolerance_s: float = DEFAULT_TOLERANCE_S, classes: Sequence[str] | None = None,
            start: float | None = None, end: float | None = None, out_dir: str | Path | None = None,
-           registry: BlockRegistry | None = None) -> EventReport:
+           registry: BlockRegistry | None = None, region_map: Mapping[str, str] | None = None) -> EventReport:
     """Run the whole pipeline on `clip` and score its rules against `truth` (a GroundTruth or a truth file)."""
     _check_tolerance(tolerance_s)
     spec, gt = _spec(pipeline), _truth(truth)
@@ -101,7 +117,7 @@ def replay(pipeline: PipelineSpec | str | Path, clip: str | Path, truth: GroundT
             predicted, summary = run_and_collect(spec, clip, Path(tmp), start, end, registry)
     run = {k: summary.get(k) for k in ("status", "frames", "seconds", "processing_fps")}
     return evaluate_predictions(spec, predicted, gt, tolerance_s, classes, start, end, registry, run,
-                                clip=str(clip))
+                                clip=str(clip), region_map=region_map)
 
 
 def read_events_jsonl(path: str | Path) -> list[TimedEvent]:
@@ -115,7 +131,8 @@ def read_events_jsonl(path: str | Path) -> list[TimedEvent]:
 
 def evaluate_run_folder(pipeline: PipelineSpec | str | Path, run_dir: str | Path, truth: GroundTruth | str | Path,
                         tolerance_s: float = DEFAULT_TOLERANCE_S, classes: Sequence[str] | None = None,
-                        registry: BlockRegistry | None = None) -> EventReport:
+                        registry: BlockRegistry | None = None,
+                        region_map: Mapping[str, str] | None = None) -> EventReport:
     """Score a finished run from its events.jsonl (the run folder, or its `output/` for the CLI's layout)."""
     run_dir = Path(run_dir)
     events = run_dir / "events.jsonl"
@@ -128,4 +145,5 @@ def evaluate_run_folder(pipeline: PipelineSpec | str | Path, run_dir: str | Path
     spec = _spec(pipeline)
     classes = classes if classes is not None else default_classes(spec)
     return evaluate_predictions(spec, read_events_jsonl(events), _truth(truth), tolerance_s, classes,
-                                registry=registry, run=run, clip=str(run.get("source") or ""))
+                                registry=registry, run=run, clip=str(run.get("source") or ""),
+                                region_map=region_map)

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from workbench.errors import Problem
 from workbench.evaluation.events import GroupResult, Totals
 from workbench.i18n import t
 
@@ -37,10 +38,36 @@ class EventReport:
     unused_truth: dict[str, int] = field(default_factory=dict)
     classes: list[str] = field(default_factory=list)
     run: dict[str, Any] = field(default_factory=dict)
+    region_map: dict[str, str] = field(default_factory=dict)  # rule node -> the truth region it stands for
+    region_map_auto: bool = False  # the map was paired automatically (one rule, one truth region of its types)
+    predicted_total: int = 0  # every event the pipeline raised
+    truth_total: int = 0  # every event in the truth
 
     @property
     def totals(self) -> Totals:
         return Totals.of(self.groups)
+
+    def zero_reasons(self) -> list[Problem]:
+        """Why nothing was matched, when nothing was (so a report never shows 0 without a reason); [] otherwise."""
+        if self.totals.tp:
+            return []
+        reasons = []
+        if not self.groups:
+            reasons.append(Problem("eval_zero_no_rules", severity="warning"))
+        if not self.predicted_total:
+            reasons.append(Problem("eval_zero_no_events", severity="warning"))
+        if not self.truth_total:
+            reasons.append(Problem("eval_zero_no_truth", severity="warning"))
+        elif self.unused_truth and all(not g.truth for g in self.groups):
+            reasons.append(Problem("eval_zero_regions", severity="warning", params={
+                "rules": ", ".join(sorted({g.node for g in self.groups})) or "-",
+                "regions": ", ".join(sorted({k.split("/", 1)[-1] for k in self.unused_truth}))}))
+        elif self.classes and all(not g.truth for g in self.groups):
+            reasons.append(Problem("eval_zero_classes", severity="warning",
+                                   params={"classes": ", ".join(self.classes)}))
+        if self.predicted_total and any(g.truth for g in self.groups):
+            reasons.append(Problem("eval_zero_timing", severity="warning", params={"tolerance": self.tolerance_s}))
+        return reasons
 
     def group(self, node: str, type_: str) -> GroupResult | None:
         return next((g for g in self.groups if g.node == node and g.type == type_), None)
@@ -48,7 +75,9 @@ class EventReport:
     def to_dict(self, details: bool = True) -> dict[str, Any]:
         return {"pipeline": self.pipeline, "clip": self.clip, "truth": self.truth, "tolerance_s": self.tolerance_s,
                 "classes": self.classes, "run": self.run, "totals": self.totals.to_dict(),
-                "rules": [g.to_dict(details) for g in self.groups], "unused_truth": self.unused_truth}
+                "rules": [g.to_dict(details) for g in self.groups], "unused_truth": self.unused_truth,
+                "region_map": self.region_map, "region_map_auto": self.region_map_auto,
+                "zero_reasons": [p.code for p in self.zero_reasons()]}
 
     def to_json(self, details: bool = True) -> str:
         return json.dumps(self.to_dict(details), ensure_ascii=False, indent=2)
@@ -91,7 +120,11 @@ class EventReport:
         tot = self.totals
         lines.append(t("eval.totals", lang, tp=tot.tp, fp=tot.fp, fn=tot.fn, precision=f"{tot.precision:.2f}",
                        recall=f"{tot.recall:.2f}", f1=f"{tot.f1:.2f}"))
+        if self.region_map:
+            pairs = ", ".join(f"{node} = {region}" for node, region in self.region_map.items())
+            lines.append(t("eval.region_map_auto" if self.region_map_auto else "eval.region_map", lang, pairs=pairs))
         if self.unused_truth:
             items = ", ".join(f"{k} x{v}" for k, v in self.unused_truth.items())
             lines.append(t("eval.unused_truth", lang, items=items))
+        lines += [p.message(lang) for p in self.zero_reasons()]
         return "\n".join(lines)

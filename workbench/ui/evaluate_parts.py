@@ -12,9 +12,10 @@ import streamlit as st
 from workbench.errors import Problem
 from workbench.evaluation.report import EventReport
 from workbench.evaluation.truth import GroundTruth
+from workbench.spec import PipelineSpec
 from workbench.ui import evaluate_mlflow_view as mlview
 from workbench.ui import evaluate_view as view
-from workbench.ui.common import lang, tr
+from workbench.ui.common import lang, registry, tr
 from workbench.zoo import list_models
 
 DETECTION_KEY = "eval_detection"  # the last DetectionComparison (or problems) of the detection tab
@@ -63,6 +64,22 @@ def truth_editor(clip: view.ClipChoice) -> GroundTruth | None:
     return truth
 
 
+def region_pairing(spec: PipelineSpec, truth: GroundTruth) -> dict[str, str]:
+    """"Rule = truth region": which region of the truth each rule stands for (preset by name, or paired
+    automatically when there is one of each); the user may change it. {rule node: region or ""}."""
+    pairs = view.region_pairing(spec, truth, registry())
+    if not pairs:
+        return {}
+    st.caption(tr("app.eval.pairing"))
+    chosen = {}
+    for node, regions, default in pairs:
+        options = ["", *regions]
+        label = tr("app.eval.pairing_rule", rule=node)
+        chosen[node] = st.selectbox(label, options, index=options.index(default), key=f"eval_pair_{node}",
+                                    format_func=lambda r: r or tr("app.eval.pairing_none"))
+    return chosen
+
+
 def show_report(report: EventReport | list[Problem] | None) -> None:
     if report is None:
         return
@@ -74,6 +91,11 @@ def show_report(report: EventReport | list[Problem] | None) -> None:
                     tolerance=report.tolerance_s))
     for col, (name, value) in zip(st.columns(6), view.total_tiles(report), strict=True):
         col.metric(tr(f"app.eval.col.{name}"), value)
+    for reason in report.zero_reasons():
+        st.warning(reason.message(lang()), icon=":material/help:")
+    if report.region_map:
+        pairs = ", ".join(f"{node} = {region}" for node, region in report.region_map.items())
+        st.caption(tr("app.eval.paired", pairs=pairs))
     if report.unused_truth:
         st.warning(tr("app.eval.unused_truth", items=view.unused_truth_text(report)))
     if not report.groups:

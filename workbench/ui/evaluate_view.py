@@ -17,7 +17,7 @@ from typing import Any
 from workbench import jobs
 from workbench.errors import Problem, WorkbenchError
 from workbench.evaluation.detection import DetectionComparison
-from workbench.evaluation.expect import rule_scopes
+from workbench.evaluation.expect import rule_scopes, suggest_region_map, truth_regions
 from workbench.evaluation.replay import default_classes, evaluate_predictions, read_events_jsonl
 from workbench.evaluation.report import EventReport
 from workbench.evaluation.truth import GroundTruth, load_truth_file, parse_truth, parse_truth_csv, write_truth_csv
@@ -173,6 +173,20 @@ def watched_regions(spec: PipelineSpec, registry: BlockRegistry | None = None) -
     return out
 
 
+def region_pairing(spec: PipelineSpec, truth: GroundTruth, registry: BlockRegistry | None = None,
+                   ) -> list[tuple[str, list[str], str]]:
+    """Per rule node: (node, truth regions it may stand for, the region it is paired with by default: its own name
+    when the truth uses it, else the unambiguous automatic pairing, else "" = none)."""
+    scopes = rule_scopes(spec, registry)
+    suggested = suggest_region_map(scopes, truth.events)
+    out = []
+    for scope in scopes:
+        regions = truth_regions(scope, truth.events)
+        own = next((r for r in regions if r in scope.regions), "")
+        out.append((scope.node, regions, own or suggested.get(scope.node, "")))
+    return out
+
+
 # -- the event report ----------------------------------------------------------------------------------------------
 def _r(value: float | None, digits: int = 3) -> float | None:
     return None if value is None else round(float(value), digits)
@@ -262,20 +276,22 @@ def run_labels(runs: Sequence[jobs.RunStatus], lang: str | None = None) -> dict[
 
 
 def run_evaluation(spec: PipelineSpec, video: Path, truth: GroundTruth, tolerance_s: float, run_id: str | None,
-                   registry: BlockRegistry | None = None) -> EventReport | list[Problem]:
-    """Score a finished run (`run_id`) or replay the pipeline on the clip; the report, or the problems to show."""
+                   registry: BlockRegistry | None = None,
+                   region_map: Mapping[str, str] | None = None) -> EventReport | list[Problem]:
+    """Score a finished run (`run_id`) or replay the pipeline on the clip; the report, or the problems to show.
+    `region_map`: {rule node: truth region} as the user paired them (None: automatic)."""
     from workbench.evaluation.replay import replay
 
     try:
         if run_id:
-            return evaluate_run(run_id, truth, tolerance_s, registry)
-        return replay(spec, video, truth, tolerance_s=tolerance_s, registry=registry)
+            return evaluate_run(run_id, truth, tolerance_s, registry, region_map)
+        return replay(spec, video, truth, tolerance_s=tolerance_s, registry=registry, region_map=region_map)
     except WorkbenchError as exc:
         return list(exc.problems)
 
 
-def evaluate_run(run_id: str, truth: GroundTruth, tolerance_s: float,
-                 registry: BlockRegistry | None = None) -> EventReport:
+def evaluate_run(run_id: str, truth: GroundTruth, tolerance_s: float, registry: BlockRegistry | None = None,
+                 region_map: Mapping[str, str] | None = None) -> EventReport:
     """Score a finished background run: the pipeline it ran, its events, over the part of the clip it processed."""
     folder = jobs.run_dir(run_id)
     spec = load_spec(folder / jobs.PIPELINE_FILE)
@@ -286,7 +302,7 @@ def evaluate_run(run_id: str, truth: GroundTruth, tolerance_s: float,
     return evaluate_predictions(spec, read_events_jsonl(jobs.events_file(run_id)), truth, tolerance_s,
                                 default_classes(spec), start_s=request.get("start") or None,
                                 end_s=request.get("end") or None, registry=registry, run=run,
-                                clip=str(meta.get("source") or ""))
+                                clip=str(meta.get("source") or ""), region_map=region_map)
 
 
 # -- detection -------------------------------------------------------------------------------------------------------

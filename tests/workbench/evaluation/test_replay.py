@@ -10,11 +10,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import yaml
 
 from workbench.errors import WorkbenchError
 from workbench.evaluation.replay import default_classes, evaluate_run_folder, replay
 from workbench.evaluation.truth import load_truth_file
-from workbench.spec import PipelineSpec, load_spec
+from workbench.spec import PipelineSpec, load_spec, parse_spec
 from workbench.synth import generate
 
 PIPELINES = Path(__file__).resolve().parents[3] / "pipelines"
@@ -142,3 +143,19 @@ def test_missing_clip_and_bad_tolerance_are_user_errors(clip_of, tmp_path):
     with pytest.raises(WorkbenchError) as err:
         replay(PIPELINES / "vehicle_count_line.yaml", clip.video, clip.truth, tolerance_s=-1)
     assert err.value.problems[0].code == "eval_bad_tolerance"
+
+
+def test_a_counting_line_named_otherwise_than_the_truth_is_paired_and_scores_exactly(replayed, clip_of):
+    """Staff keep the line's default name "line" while the clip's truth says "count_line": one line rule and one truth
+    line belong together, so a correct pipeline scores perfectly instead of 0 correct and all false alarms."""
+    spec, _, _, clip = replayed("vehicle_count_line")
+    as_built = yaml.safe_load(spec.to_yaml().replace("count_line", "line_crossing"))  # the palette's node id
+    renamed = parse_spec(as_built).with_config("line_crossing", name="line")
+    report = replay(renamed, clip.video, clip.truth, tolerance_s=1.0)
+    assert report.region_map == {"line_crossing": "count_line"} and report.region_map_auto
+    assert report.totals.tp == len(load_truth_file(clip.truth).events) and report.totals.fp == 0
+    assert "count_line" in report.format_text("en")
+    unpaired = replay(renamed, clip.video, clip.truth, tolerance_s=1.0, region_map={})
+    assert unpaired.totals.tp == 0
+    assert [p.code for p in unpaired.zero_reasons()] == ["eval_zero_regions"], "a 0 always says why"
+    assert "count_line" in unpaired.zero_reasons()[0].message("zh")

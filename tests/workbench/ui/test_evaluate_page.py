@@ -177,3 +177,30 @@ def test_the_table_starts_from_the_truth_beside_the_clip(demo_home):
     at.radio(key="eval_truth_kind").set_value("editor").run()
     shown = at.data_editor[0].value
     assert shown.astype(object).where(shown.notna(), None).to_dict("records") == _crossings()
+
+
+def test_a_line_named_otherwise_than_the_truth_is_paired_in_the_page(demo_home):
+    """The user's own line kept the default name "line" (node id from the palette): the page pairs it with the truth's
+    only line, scores it exactly, and says why when the user undoes the pairing."""
+    import yaml
+
+    from workbench.spec import parse_spec
+    from workbench.ui import library
+
+    as_built = yaml.safe_load(load_spec(PIPELINE).to_yaml().replace("count_line", "line_crossing"))
+    spec = parse_spec(as_built).with_config("line_crossing", name="line")
+    path = library.save_pipeline(spec, "my_line")
+    at = AppTest.from_function(_page, default_timeout=TIMEOUT_S)
+    at.session_state["lang"] = "zh"
+    at.run()
+    at.selectbox(key="eval_pipeline").set_value(str(path)).run()
+    pairing = at.selectbox(key="eval_pair_line_crossing")
+    assert pairing.value == "count_line" and pairing.label == t("app.eval.pairing_rule", "zh", rule="line_crossing")
+    _evaluate(at)
+    row = _rule_row(at, "line_crossing")
+    assert (row["tp"], row["fp"], row["fn"]) == (len(_crossings()), 0, 0)
+    pairing.set_value("").run()
+    _evaluate(at)
+    assert _rule_row(at, "line_crossing")["tp"] == 0
+    reasons = [w.value for w in at.warning]
+    assert t("problem.eval_zero_regions", "zh", rules="line_crossing", regions="count_line") in reasons, reasons

@@ -49,6 +49,7 @@ def _event_evaluation() -> None:
         return
     _watched(spec)
     truth = _pick_truth(clip)
+    region_map = parts.region_pairing(spec, truth) if truth is not None else None
     tolerance = st.number_input(tr("app.eval.tolerance"), min_value=0.0, max_value=60.0, value=DEFAULT_TOLERANCE_S,
                                 step=0.5, key="eval_tolerance", help=tr("app.eval.tolerance_help"))
     labels = {m: tr(f"app.eval.mode_{m}") for m in MODES}
@@ -58,7 +59,7 @@ def _event_evaluation() -> None:
     if st.button(tr("app.eval.go"), type="primary", disabled=not ready, key="eval_go"):
         with st.spinner(tr("app.eval.replaying")):
             st.session_state[REPORT_KEY] = view.run_evaluation(spec, clip.video, truth, float(tolerance), run_id,
-                                                               registry())
+                                                               registry(), region_map)
         st.session_state.pop("eval_mlflow_result", None)
     parts.show_report(st.session_state.get(REPORT_KEY))
 
