@@ -1,7 +1,7 @@
 """`workbench eval events|detection`: subcommands for workbench/cli.py (the lead wires `add_parser` in).
 
     workbench eval events PIPELINE --clip CLIP --truth TRUTH.json [--tolerance S] [--classes A,B] [--json]
-                          [--mlflow | --mlflow-run RUN_ID]
+                          [--pair RULE=REGION ...] [--mlflow | --mlflow-run RUN_ID]
     workbench eval detection DATA_YAML --model A --model B [--imgsz N] [--split val] [--json]
                           [--mlflow | --mlflow-run RUN_ID]
     workbench eval detection --training JOB_ID      # base vs fine-tuned on its val split, into its MLflow run
@@ -28,6 +28,21 @@ def _classes(text: str | None) -> list[str] | None:
     if not text:
         return None
     return [c.strip() for c in text.split(",") if c.strip()] or None
+
+
+def _pairs(items: list[str] | None) -> dict[str, str] | None:
+    """`--pair RULE=REGION` options as {rule node: truth region}; None (pair automatically) when none was given."""
+    if not items:
+        return None
+    out = {}
+    for item in items:
+        node, sep, region = item.partition("=")
+        if not sep or not node.strip():
+            from workbench.errors import Problem, WorkbenchError
+
+            raise WorkbenchError([Problem("eval_bad_pair", field="--pair", params={"value": item})])
+        out[node.strip()] = region.strip()
+    return out
 
 
 def _print_warnings(problems: Any) -> None:
@@ -72,7 +87,8 @@ def cmd_eval_events(args: argparse.Namespace) -> int:
     tracking = _mlflow_target(args)
     with contextlib.redirect_stdout(sys.stderr):  # libraries' chatter must not spoil --json on stdout
         report = replay(args.pipeline, args.clip, args.truth, tolerance_s=args.tolerance,
-                        classes=_classes(args.classes), start=args.start, end=args.end, out_dir=args.out)
+                        classes=_classes(args.classes), start=args.start, end=args.end, out_dir=args.out,
+                        region_map=_pairs(args.pair))
     logged = None
     if tracking is not None:
         from workbench.evaluation.tracking_log import log_event_report
@@ -143,6 +159,9 @@ def add_parsers(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--start", type=float, help="replay from this second of the clip")
     p.add_argument("--end", type=float, help="replay up to this second of the clip")
     p.add_argument("--out", help="keep the run's output folder here (default: a temporary folder)")
+    p.add_argument("--pair", action="append", metavar="RULE=REGION",
+                   help="score rule node RULE against the truth's region REGION (repeatable; RULE= pairs by name "
+                        "only); default: a rule and a truth region of the same kind pair when there is one of each")
     p.add_argument("--json", action="store_true", help="the whole report, with every match, as JSON")
     _mlflow_options(p)
     p.set_defaults(func=cmd_eval_events)

@@ -97,3 +97,25 @@ def test_contradicting_options_are_usage_errors(argv, home):
     with pytest.raises(SystemExit) as exit_:
         main(argv)
     assert exit_.value.code == 2
+
+
+def test_a_bad_pair_option_names_the_option_and_the_form(tmp_path, capsys):
+    clip = generate("restricted_zone", tmp_path, seed=0)
+    code = main(["eval", "events", str(PIPELINES / "restricted_zone_people.yaml"), "--clip", str(clip.video),
+                 "--truth", str(clip.truth), "--pair", "restricted"])
+    err = capsys.readouterr().err
+    assert code != 0 and "--pair restricted" in err and "Traceback" not in err
+
+
+def test_pairing_a_rule_with_no_region_scores_zero_and_says_why(tmp_path, capsys):
+    clip = generate("restricted_zone", tmp_path, seed=0)
+    spec = PIPELINES / "restricted_zone_people.yaml"
+    truth = load_truth_file(clip.truth)
+    renamed = tmp_path / "renamed.csv"  # the truth calls the zone otherwise than the pipeline
+    renamed.write_text(write_truth_csv(truth).replace("restricted", "site_fence"), encoding="utf-8")
+    code = run_cli(["eval", "events", str(spec), "--clip", str(clip.video), "--truth", str(renamed), "--json"])
+    auto = json.loads(capsys.readouterr().out)
+    assert code == 0 and auto["totals"]["tp"] == 4 and auto["region_map"] == {"restricted": "site_fence"}
+    run_cli(["eval", "events", str(spec), "--clip", str(clip.video), "--truth", str(renamed), "--pair", "restricted="])
+    text = capsys.readouterr().out
+    assert t("problem.eval_zero_regions", "en", rules="restricted", regions="site_fence") in text
