@@ -7,5 +7,5 @@ import streamlit as st
 from workbench.ui.common import tr
 from workbench.ui.pages import all_pages
 
-st.set_page_config(page_title=tr("app.name"), layout="wide")
+st.set_page_config(page_title=tr("app.name"), page_icon="🎬", layout="wide")  # an emoji: no icon fetched
 st.navigation(all_pages()).run()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import streamlit as st
 
 from workbench.errors import PipelineInvalid, Problem
 from workbench.spec import spec_from_yaml
-from workbench.ui import library
+from workbench.ui import autosave, library
 from workbench.ui.canvas_model import canvas_view
 from workbench.ui.common import catalog, lang, registry, tr
 from workbench.ui.draft import Draft, new_draft, open_draft
@@ -16,17 +18,20 @@ from workbench.ui.share_parts import site_pending_banner
 from workbench.validate import validate
 
 DRAFT_KEY = "draft"
+OFFER_KEY = "autosave_offer"  # unsaved work of an earlier session, offered back until restored or discarded
 
 
 def current_draft() -> Draft:
     if DRAFT_KEY not in st.session_state:
         st.session_state[DRAFT_KEY] = new_draft()
+        st.session_state[OFFER_KEY] = autosave.find()
     return st.session_state[DRAFT_KEY]
 
 
 def build_page() -> None:
     draft = current_draft()
     st.title(tr("app.build.title"))
+    restore_offer()
     file_bar(draft)
     site_pending_banner(draft)  # an imported algorithm: site settings to redraw for this camera
     problems = validate(draft.spec, registry())
@@ -37,6 +42,35 @@ def build_page() -> None:
         canvas(draft, problems)
         problems_panel(draft, problems)
         settings_panel(draft, problems)
+    if st.session_state.get(OFFER_KEY) is None:  # never overwrite work that is still being offered back
+        autosave.keep(draft)
+
+
+def restore_offer() -> None:
+    """"You have unsaved work from <time>": restore it, or discard it."""
+    offer: autosave.Autosaved | None = st.session_state.get(OFFER_KEY)
+    if offer is None:
+        return
+    with st.container(border=True):
+        name = offer.draft.name or offer.draft.template or offer.draft.spec.meta.name
+        st.warning(tr("app.build.autosave_found", name=name, time=local_time(offer.saved_at),
+                      nodes=len(offer.draft.spec.nodes)), icon=":material/history:")
+        restore, drop, _ = st.columns([1, 1, 4])
+        if restore.button(tr("app.build.autosave_restore"), key="autosave_restore", type="primary"):
+            st.session_state[OFFER_KEY] = None
+            _replace_draft(offer.draft)
+        if drop.button(tr("app.build.autosave_discard"), key="autosave_discard"):
+            autosave.discard()
+            st.session_state[OFFER_KEY] = None
+            st.rerun()
+
+
+def local_time(iso: str) -> str:
+    """An ISO time as this server's local time, to the minute ("" stays "")."""
+    try:
+        return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return iso
 
 
 def file_bar(draft: Draft) -> None:
