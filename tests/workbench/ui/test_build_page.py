@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from workbench.i18n import t
 from workbench.spec import load_spec
 
 APP = str(Path(__file__).parents[3] / "app.py")
@@ -96,3 +97,12 @@ def test_templates_open_in_english_too(app):
     app.button(key="open").click().run()
     draft = app.session_state["draft"]
     assert draft.template == "vehicle_count_line" and len(draft.spec.nodes) >= 5
+
+
+def test_the_header_says_saved_right_after_saving(app):
+    """The header is drawn above the Save button: it must still describe the pipeline as it is after the click."""
+    app.button(key="add_sources/video_file@v1").click().run()
+    assert app.caption[0].value.endswith(t("app.build.unsaved", "zh"))
+    app.button(key="save").click().run()
+    header = app.caption[0].value
+    assert header.endswith(" · " + t("app.build.saved", "zh")) and header.startswith("**new-pipeline**"), header

@@ -75,8 +75,7 @@ def local_time(iso: str) -> str:
 
 def file_bar(draft: Draft) -> None:
     """New / open / save / save as / duplicate / upload / download / run."""
-    status = tr("app.build.unsaved") if draft.dirty else tr("app.build.saved")
-    st.caption(f"**{draft.name or tr('app.build.untitled')}** · {draft.spec.meta.name} · {status}")
+    header = st.empty()  # filled after the buttons: a save in this run shows as saved at once
     entries = library.list_pipelines()
     cols = st.columns([2.2, 1, 1, 1, 1.6, 1, 1, 1])
     by_label = {(tr("app.build.template") if e.bundled else "📄") + f" {e.name}": e for e in entries}
@@ -99,6 +98,8 @@ def file_bar(draft: Draft) -> None:
         if path:
             st.session_state["run_pipeline_path"] = str(path)
             st.switch_page(st.session_state["pages"]["run"])
+    status = tr("app.build.unsaved") if draft.dirty else tr("app.build.saved")
+    header.caption(f"**{draft.name or tr('app.build.untitled')}** · {draft.spec.meta.name} · {status}")
     with st.expander(tr("app.build.yaml")):
         yaml_box(draft)
 
