@@ -97,6 +97,13 @@ class Block(ABC, Generic[C]):
     def output(cls, name: str) -> Port | None:
         return next((p for p in cls.outputs if p.name == name), None)
 
+    @classmethod
+    def output_classes(cls, config: Any, upstream: frozenset[str] | None) -> frozenset[str] | None:
+        """The class names this block's detections/tracks can carry, given those reaching its inputs (None =
+        unknown). Used to offer only classes that can arrive and to warn about a rule that waits for a class no
+        block upstream ever outputs. Default: what comes in goes out (trackers, filters by size or place)."""
+        return upstream
+
     # -- life cycle -------------------------------------------------------------------------------------------------
     def load(self) -> None:
         """Load what all streams share (model weights). Called once when the pipeline is compiled."""

@@ -8,6 +8,7 @@ from collections import defaultdict
 from pydantic import ValidationError
 
 from workbench.block import SourceBlock
+from workbench.class_flow import class_problems
 from workbench.errors import Problem
 from workbench.i18n import has
 from workbench.kinds import fits
@@ -36,6 +37,7 @@ def validate(spec: PipelineSpec, registry: BlockRegistry) -> list[Problem]:
 
     problems += _edge_problems(spec, classes)
     problems += _graph_problems(spec, classes)
+    problems += class_problems(spec, registry)
     problems += [Problem("layout_unknown_node", node=node_id, field="layout", severity="warning")
                  for node_id in spec.layout if node_id not in seen]
     return problems + site_pending_problems(spec)

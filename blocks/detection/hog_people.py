@@ -47,6 +47,10 @@ class HogPeople(Block[HogPeopleConfig]):
     inputs = (Port("image", Kind.IMAGE, description="Frame to search"),)
     outputs = (Port("detections", Kind.DETECTIONS, description="Boxes around people (class 'person')"),)
 
+    @classmethod
+    def output_classes(cls, config: BlockConfig, upstream: frozenset[str] | None) -> frozenset[str]:
+        return frozenset({"person"})
+
     def start(self, ctx: StreamContext) -> cv2.HOGDescriptor:
         """Each stream gets its own detector object (cheap), so streams never share OpenCV state."""
         return _hog()

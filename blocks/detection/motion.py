@@ -75,6 +75,10 @@ class MotionDetector(Block[MotionConfig]):
     inputs = (Port("image", Kind.IMAGE, description="Frame to compare with the background"),)
     outputs = (Port("detections", Kind.DETECTIONS, description="Boxes around moving blobs"),)
 
+    @classmethod
+    def output_classes(cls, config: MotionConfig, upstream: frozenset[str] | None) -> frozenset[str]:
+        return frozenset({config.class_name})
+
     def start(self, ctx: StreamContext) -> MotionState:
         cfg = self.config
         if cfg.method == "knn":

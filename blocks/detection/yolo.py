@@ -57,6 +57,16 @@ class YoloDetector(Block[YoloConfig]):
     inputs = (Port("image", Kind.IMAGE, description="Frame to search"),)
     outputs = (Port("detections", Kind.DETECTIONS, description="Boxes with class and confidence"),)
 
+    @classmethod
+    def output_classes(cls, config: YoloConfig, upstream: frozenset[str] | None) -> frozenset[str] | None:
+        """The chosen classes, else every class of the model's manifest (None when the model is unknown here)."""
+        if config.classes:
+            return frozenset(config.classes)
+        try:
+            return frozenset(zoo.get_model(config.model).classes) or None
+        except BlockError:
+            return None
+
     def __init__(self, config: YoloConfig, node_id: str = "") -> None:
         super().__init__(config, node_id)
         self._model: Any = None

@@ -29,6 +29,16 @@ class ClassFilter(Block[ClassFilterConfig]):
     inputs = (Port("detections", Kind.DETECTIONS, description="Detections to filter"),)
     outputs = (Port("detections", Kind.DETECTIONS, description="Detections of the chosen classes"),)
 
+    @classmethod
+    def output_classes(cls, config: ClassFilterConfig, upstream: frozenset[str] | None) -> frozenset[str] | None:
+        def fold(names: tuple[str, ...] | frozenset[str]) -> set[str]:
+            return {n.strip().lower() for n in names}
+
+        if upstream is None:
+            return frozenset(config.include) - frozenset(config.exclude) if config.include else None
+        kept = {c for c in upstream if not config.include or c.strip().lower() in fold(config.include)}
+        return frozenset(c for c in kept if c.strip().lower() not in fold(config.exclude))
+
     def process(self, state: None, frame: Frame, inputs: Mapping[str, Any]) -> dict[str, Any]:
         dets: sv.Detections = inputs["detections"]
         names = np.array([str(n).strip().lower() for n in dets.data.get("class_name", [""] * len(dets))], dtype=object)

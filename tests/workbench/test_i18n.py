@@ -44,3 +44,12 @@ def test_language_selection(monkeypatch):
     monkeypatch.setenv("WORKBENCH_LANG", "en")
     assert t("problem.no_source").startswith("the pipeline")
     assert t("problem.no_source", "zh").startswith("流水线")
+
+
+def test_every_setting_of_every_block_is_described_in_both_languages():
+    """Staff read a setting's help in Chinese: the schema's English description is only the fallback."""
+    from workbench.registry import default_registry
+
+    missing = [f"{b.name()}.{name}" for b in default_registry().blocks.values() for name in b.Config.model_fields
+               if f"fielddesc.{b.name()}.{name}" not in _table() and f"fielddesc.{name}" not in _table()]
+    assert not missing, f"settings without a translated description: {missing}"

@@ -279,12 +279,14 @@ def class_suggestions(choices: list[ModelChoice], model_id: str | None) -> list[
 
 # -- Streamlit --------------------------------------------------------------------------------------------------------
 def settings_form(node: NodeSpec, block: type[Block], lang: str, key_prefix: str, frame: np.ndarray | None,
-                  canvas_width: int = MAX_CANVAS_WIDTH) -> dict[str, Any] | None:
+                  canvas_width: int = MAX_CANVAS_WIDTH,
+                  arriving: frozenset[str] | None = None) -> dict[str, Any] | None:
     """Render the node's settings; the new config dict when the user changed something, else None.
 
     `frame` (RGB) is the picture geometry is drawn on; without it geometry is typed as numbers. The caller validates
     the result (workbench.validate.config_problems) and stores it in the spec. `canvas_width`: the widest the frame
-    is shown, in CSS pixels; keep it within the column the form is in (a wider canvas is cut off).
+    is shown, in CSS pixels; keep it within the column the form is in (a wider canvas is cut off). `arriving`: the
+    class names that can reach this node (workbench.class_flow); class fields then offer only those.
     """
     import streamlit as st
 
@@ -292,7 +294,8 @@ def settings_form(node: NodeSpec, block: type[Block], lang: str, key_prefix: str
     specs = {s.name: s for s in field_specs(schema, block.site_fields)}
     shapes = infer_shapes(schema, block.site_fields)
     config = dict(node.config)
-    form = _Form(config=config, new=dict(config), block_name=block.name(), lang=lang, base=f"{key_prefix}{node.id}")
+    form = _Form(config=config, new=dict(config), block_name=block.name(), lang=lang, base=f"{key_prefix}{node.id}",
+                 arriving=arriving)
     drawn: dict[str, Any] = {}
     for shape in shapes:
         with st.container(border=True):
@@ -320,6 +323,7 @@ class _Form:
     lang: str
     base: str
     model: str | None = None
+    arriving: frozenset[str] | None = None  # classes that can reach the node, where known
 
     def field(self, spec: FieldSpec) -> None:
         import streamlit as st
@@ -389,11 +393,15 @@ class _Form:
         import streamlit as st
 
         suggestions: list[str] = []
-        if spec.name in CLASS_FIELDS:
+        known = spec.name in CLASS_FIELDS and self.arriving is not None  # only these classes can ever arrive
+        if known:
+            suggestions = sorted(self.arriving or ())
+        elif spec.name in CLASS_FIELDS:
             suggestions = class_suggestions(_safe_model_choices(), self.model)
         options = list(dict.fromkeys([*initial, *suggestions]))
-        return st.multiselect(label, options, default=initial, help=help_text, key=key, accept_new_options=True,
-                              placeholder=t("app.forms.tags_placeholder", self.lang))
+        placeholder = t("app.forms.classes_placeholder" if known else "app.forms.tags_placeholder", self.lang)
+        return st.multiselect(label, options, default=initial, help=help_text, key=key, accept_new_options=not known,
+                              placeholder=placeholder)
 
     def _pair(self, spec: FieldSpec, initial: Any, label: str, help_text: str | None, key: str) -> Any:
         import streamlit as st

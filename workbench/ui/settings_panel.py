@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from workbench.class_flow import reaching_classes
 from workbench.errors import Problem
 from workbench.ui import editor
 from workbench.ui.common import lang, registry, tr
@@ -40,7 +41,9 @@ def settings_panel(draft: Draft, problems: list[Problem]) -> None:
     from workbench.ui.frames import preview_frame
 
     frame = preview_frame(draft.spec, registry()) if block.site_fields else None
-    config = settings_form(node, block, lang(), key_prefix=f"cfg_{node.id}_", frame=frame, canvas_width=CANVAS_WIDTH)
+    arriving = reaching_classes(draft.spec, registry()).get(node.id)
+    config = settings_form(node, block, lang(), key_prefix=f"cfg_{node.id}_", frame=frame, canvas_width=CANVAS_WIDTH,
+                           arriving=arriving)
     if config is not None and config != node.config:
         draft.change(editor.set_config(draft.spec, node.id, config))
         st.rerun()

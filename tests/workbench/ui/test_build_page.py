@@ -106,3 +106,14 @@ def test_the_header_says_saved_right_after_saving(app):
     app.button(key="save").click().run()
     header = app.caption[0].value
     assert header.endswith(" · " + t("app.build.saved", "zh")) and header.startswith("**new-pipeline**"), header
+
+
+def test_a_rules_class_list_offers_only_the_classes_that_can_arrive(app):
+    """The motion detector of this template only ever outputs "vehicle": offering "car" would count nothing."""
+    options = app.selectbox(key="open_choice").options
+    app.selectbox(key="open_choice").select(next(o for o in options if o.endswith(" vehicle_count_line"))).run()
+    app.button(key="open").click().run()
+    app.session_state["draft"].select("count_line")
+    app.run()
+    (classes,) = [m for m in app.multiselect if m.key and m.key.startswith("cfg_count_line_count_line.classes")]
+    assert classes.options == ["vehicle"]
