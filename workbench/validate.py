@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import graphlib
 from collections import defaultdict
+from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -38,6 +39,7 @@ def validate(spec: PipelineSpec, registry: BlockRegistry) -> list[Problem]:
     problems += _edge_problems(spec, classes)
     problems += _graph_problems(spec, classes)
     problems += class_problems(spec, registry)
+    problems += _source_file_problems(spec, classes)
     problems += [Problem("layout_unknown_node", node=node_id, field="layout", severity="warning")
                  for node_id in spec.layout if node_id not in seen]
     return problems + site_pending_problems(spec)
@@ -59,13 +61,19 @@ def config_problems(node_id: str, block: type, config: dict) -> list[Problem]:
     try:
         block.Config.model_validate(config)
     except ValidationError as exc:
-        return [_config_problem(node_id, err) for err in exc.errors()]
+        return [_config_problem(node_id, err, block) for err in exc.errors()]
     return []
 
 
-def _config_problem(node_id: str, err: dict) -> Problem:
+def _config_problem(node_id: str, err: dict, block: type) -> Problem:
     field = "config." + ".".join(str(p) for p in err["loc"]) if err["loc"] else "config"
     code = f"config_{err['type']}"
+    if code == "config_missing" and err["loc"]:  # say how this setting is given: drawn, or the video chosen
+        name = str(err["loc"][0])
+        if name in getattr(block, "site_fields", ()):
+            code = "config_missing_drawn"
+        elif issubclass(block, SourceBlock) and name == block.location_field:
+            code = "config_missing_source"
     if not has(f"problem.{code}"):  # a block's own check (value_error) or a rare kind: pydantic's English text
         return Problem("bad_config", node=node_id, field=field, params={"detail": err["msg"]})
     params = {k: str(v) for k, v in (err.get("ctx") or {}).items()}
@@ -144,6 +152,21 @@ def _graph_problems(spec: PipelineSpec, classes: dict[str, type]) -> list[Proble
         problems += [Problem("unreachable", node=n.id, params={"source": sources[0]})
                      for n in spec.nodes if n.id not in reached and n.id in classes]
     return problems
+
+
+def _source_file_problems(spec: PipelineSpec, classes: dict[str, type]) -> list[Problem]:
+    """A warning for a source whose file is not on this machine (a template's sample clip, a file moved away): the
+    run would stop at once, unless the Run page picks another video."""
+    out = []
+    for node in spec.nodes:
+        block = classes.get(node.id)
+        if block is None or not issubclass(block, SourceBlock):
+            continue
+        location = str(node.config.get(block.location_field) or "").strip()
+        if location and "://" not in location and not Path(location).expanduser().exists():
+            out.append(Problem("source_file_missing", node=node.id, field=block.location_field, severity="warning",
+                               params={"path": location}))
+    return out
 
 
 def errors_only(problems: list[Problem]) -> list[Problem]:

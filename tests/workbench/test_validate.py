@@ -144,3 +144,27 @@ def test_site_settings_pending_from_an_import_are_warnings_naming_node_and_field
                                                                             "warning")]
     assert errors_only(problems) == []  # it runs; the user is told, not stopped
     assert "haidian/gate-count@1.0.0" in problems[-1].message("en")
+
+
+def test_a_missing_setting_says_how_it_is_given():
+    """A video source's file is chosen, a counting line is drawn: "draw it on the frame" for a video is wrong."""
+    from workbench.registry import default_registry
+
+    spec = parse_spec({"version": 1, "meta": {"name": "x"}, "edges": [{"from": "v.frames", "to": "l.tracks"}],
+                       "nodes": [{"id": "v", "type": "sources/video_file@v1", "config": {}},
+                                 {"id": "l", "type": "rules/line_crossing@v1", "config": {}}]})
+    codes = {p.where(): p.code for p in validate(spec, default_registry()) if p.code.startswith("config_missing")}
+    assert codes == {"v.config.path": "config_missing_source", "l.config.start": "config_missing_drawn",
+                     "l.config.end": "config_missing_drawn"}
+
+
+def test_a_source_file_that_is_not_on_this_machine_is_a_warning(tmp_path):
+    from workbench.registry import default_registry
+
+    spec = parse_spec({"version": 1, "meta": {"name": "x"}, "edges": [],
+                       "nodes": [{"id": "v", "type": "sources/video_file@v1",
+                                  "config": {"path": str(tmp_path / "gone.mp4")}}]})
+    (problem,) = validate(spec, default_registry())
+    assert (problem.code, problem.where(), problem.severity) == ("source_file_missing", "v.path", "warning")
+    (tmp_path / "gone.mp4").write_bytes(b"0")
+    assert validate(spec, default_registry()) == []

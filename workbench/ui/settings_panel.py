@@ -9,7 +9,9 @@ from workbench.errors import Problem
 from workbench.ui import editor
 from workbench.ui.common import lang, registry, tr
 from workbench.ui.draft import Draft
+from workbench.ui.video_picker import video_picker
 
+VIDEO_FILE_SOURCE = "sources/video_file@"
 CANVAS_WIDTH = 720  # the frame that geometry is drawn on, in page pixels (the panel sits under the pipeline canvas)
 
 
@@ -40,6 +42,8 @@ def settings_panel(draft: Draft, problems: list[Problem]) -> None:
     from workbench.ui.forms import settings_form
     from workbench.ui.frames import preview_frame
 
+    if node.type.startswith(VIDEO_FILE_SOURCE):
+        _video_choice(draft, node.id, str(node.config.get("path") or ""))
     frame = preview_frame(draft.spec, registry()) if block.site_fields else None
     arriving = reaching_classes(draft.spec, registry()).get(node.id)
     config = settings_form(node, block, lang(), key_prefix=f"cfg_{node.id}_", frame=frame, canvas_width=CANVAS_WIDTH,
@@ -47,6 +51,20 @@ def settings_panel(draft: Draft, problems: list[Problem]) -> None:
     if config is not None and config != node.config:
         draft.change(editor.set_config(draft.spec, node.id, config))
         st.rerun()
+
+
+def _video_choice(draft: Draft, node_id: str, current: str) -> None:
+    """Pick the source's video (demo, library, upload, footage folders) instead of typing a server path."""
+    with st.container(border=True):
+        st.markdown(f"**{tr('app.build.video_choice')}**")
+        if current:
+            st.caption(tr("app.build.video_current", path=current))
+        chosen = video_picker(f"pick_{node_id}")
+        if st.button(tr("app.build.video_use"), key=f"pick_{node_id}_use", type="primary",
+                     disabled=chosen is None or str(chosen) == current):
+            draft.change(editor.set_config(draft.spec, node_id, {**draft.spec.node(node_id).config,
+                                                                 "path": str(chosen)}))
+            st.rerun()
 
 
 def _rename(draft: Draft, old: str, new: str) -> None:

@@ -117,3 +117,19 @@ def test_a_rules_class_list_offers_only_the_classes_that_can_arrive(app):
     app.run()
     (classes,) = [m for m in app.multiselect if m.key and m.key.startswith("cfg_count_line_count_line.classes")]
     assert classes.options == ["vehicle"]
+
+
+def test_the_source_video_is_picked_not_typed(app, tmp_path, monkeypatch):
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    (archive / "gate.mp4").write_bytes(b"0")
+    monkeypatch.setenv("WORKBENCH_FOOTAGE_DIRS", str(archive))
+    app.button(key="add_sources/video_file@v1").click().run()
+    problems = [b.label for b in app.button if b.key and b.key.startswith("problem_")]
+    assert any(t("problem.config_missing_source", "zh") in label for label in problems), problems
+    app.radio(key="pick_video_file_kind").set_value("server").run()
+    assert app.selectbox(key="pick_video_file_file").options == ["gate.mp4"]
+    app.button(key="pick_video_file_use").click().run()
+    assert app.session_state["draft"].spec.node("video_file").config["path"] == str((archive / "gate.mp4").resolve())
+    problems = [b.label for b in app.button if b.key and b.key.startswith("problem_")]
+    assert not any("video_file.config.path" in label or "video_file.path" in label for label in problems), problems

@@ -145,13 +145,15 @@ def test_a_wrong_row_in_the_table_is_named(demo_home):
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_a_clip_without_truth_says_what_is_missing(demo_home, lang, tmp_path):
+def test_a_clip_without_truth_says_what_is_missing(demo_home, lang, tmp_path, monkeypatch):
     clip = tmp_path / "camera7.mp4"
     shutil.copy(jobs.demo_clip(), clip)
+    monkeypatch.setenv("WORKBENCH_FOOTAGE_DIRS", str(tmp_path))
     at = _app(lang)
-    at.radio(key="eval_clip_kind").set_value("path").run()
-    at.text_input(key="eval_path").input(str(clip)).run()
-    problem = Problem("eval_truth_missing", params={"path": str(tmp_path / "camera7.truth.json")})
+    at.radio(key="eval_clip_kind").set_value("server").run()
+    at.selectbox(key="eval_root").set_value(tmp_path.resolve()).run()
+    at.selectbox(key="eval_file").set_value(clip).run()
+    problem = Problem("eval_truth_missing", params={"path": str(tmp_path.resolve() / "camera7.truth.json")})
     assert _errors(at) == [problem.message(lang)]
     assert at.button(key="eval_go").disabled
 

@@ -67,7 +67,8 @@ def test_the_page_renders_in_both_languages(home, lang):
     assert at.title[0].value == t("app.run.title", lang)
     assert t("app.run.no_runs", lang) in _captions(at)
     assert [o for o in at.radio(key="run_clip_kind").options] == [
-        t(f"app.run.clip_{k}", lang) for k in ("demo", "upload", "path", "url", "pipeline")]
+        *(t(f"app.picker.{k}", lang) for k in ("demo", "library", "upload", "server")),
+        t("app.run.clip_url", lang), t("app.run.clip_pipeline", lang)]
 
 
 def test_the_demo_clip_is_made_from_the_page(home):
@@ -137,22 +138,31 @@ def test_an_unknown_run_in_the_url_is_reported(home):
     assert at.warning[0].value == t("app.run.unknown_run", "en", id="20990101-000000-beef")
 
 
-def test_a_missing_file_is_refused_before_running(home, tmp_path):
+def test_server_files_are_picked_from_the_footage_folders_not_typed(home, tmp_path, monkeypatch):
+    """No path is typed: the page lists the video files of the folders the operator allows, nothing else."""
+    archive = tmp_path / "archive"
+    (archive / "gate").mkdir(parents=True)
+    (archive / "gate" / "night.mp4").write_bytes(b"0")
+    (archive / "notes.txt").write_text("secret", encoding="utf-8")
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "fresh-home"))  # no demo clip, no uploads yet
     at = _app()
-    at.radio(key="run_clip_kind").set_value("path").run()
-    missing = str(tmp_path / "nowhere.mp4")
-    at.text_input(key="run_path").input(missing).run()
-    assert at.error[0].value == t("app.run.path_missing", "en", path=missing)
-    assert at.button(key="run_start").disabled
+    at.radio(key="run_clip_kind").set_value("server").run()
+    assert at.info[0].value == t("app.picker.no_folders", "en", env="WORKBENCH_FOOTAGE_DIRS")
+    assert at.button(key="run_start").disabled and not at.text_input
+    monkeypatch.setenv("WORKBENCH_FOOTAGE_DIRS", str(archive))
+    at.run()
+    assert at.selectbox(key="run_file").options == ["gate/night.mp4"]
 
 
-def test_what_stopped_a_run_is_shown_on_the_page(home, tmp_path):
+def test_what_stopped_a_run_is_shown_on_the_page(home, tmp_path, monkeypatch):
     not_video = tmp_path / "notes.mp4"
     not_video.write_text("this is not a video", encoding="utf-8")
     at = _app()
     _choose_pipeline(at)
-    at.radio(key="run_clip_kind").set_value("path").run()
-    at.text_input(key="run_path").input(str(not_video)).run()
+    monkeypatch.setenv("WORKBENCH_FOOTAGE_DIRS", str(tmp_path))
+    at.radio(key="run_clip_kind").set_value("server").run()
+    at.selectbox(key="run_root").set_value(tmp_path.resolve()).run()
+    at.selectbox(key="run_file").set_value(not_video).run()
     at.button(key="run_start").click().run()
     run_id = at.query_params["run"]
     _poll(at, run_id, lambda a: jobs.run_status(run_id).finished)

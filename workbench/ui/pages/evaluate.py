@@ -14,16 +14,17 @@ from pathlib import Path
 import streamlit as st
 
 from workbench import jobs
-from workbench.errors import PipelineInvalid, Problem, WorkbenchError
+from workbench.errors import PipelineInvalid, WorkbenchError
 from workbench.evaluation.truth import GroundTruth
 from workbench.finetune.clips import ClipLibrary
 from workbench.spec import PipelineSpec, load_spec
 from workbench.ui import evaluate_parts as parts
 from workbench.ui import evaluate_view as view
+from workbench.ui import video_picker
 from workbench.ui.common import lang, registry, tr
 from workbench.ui.library import list_pipelines
 
-CLIP_KINDS = ("demo", "library", "path")
+CLIP_KINDS = ("demo", "library", "upload", "server")
 TRUTH_KINDS = ("beside", "upload", "editor")
 MODES = ("replay", "run")
 REPORT_KEY = "eval_report"  # the last EventReport (or list of problems) shown under the form
@@ -80,7 +81,7 @@ def _pick_pipeline() -> PipelineSpec | None:
 
 
 def _pick_clip() -> view.ClipChoice | None:
-    labels = {k: tr(f"app.eval.clip_{k}") for k in CLIP_KINDS}
+    labels = {k: tr(f"app.eval.clip_{k}") if k in ("demo", "library") else video_picker.label(k) for k in CLIP_KINDS}
     kind = st.radio(tr("app.eval.clip"), CLIP_KINDS, key="eval_clip_kind", horizontal=True,
                     format_func=labels.__getitem__)
     if kind == "demo":
@@ -103,13 +104,8 @@ def _pick_clip() -> view.ClipChoice | None:
         clip_id = st.selectbox(tr("app.eval.library_clip"), list(choices), key="eval_library_clip",
                                format_func=lambda cid: view.clip_label(clips[cid]))
         return choices[clip_id]
-    text = st.text_input(tr("app.eval.path"), key="eval_path").strip()
-    if not text:
-        return None
-    if not Path(text).expanduser().is_file():
-        parts.show_problems([Problem("eval_clip_missing", field="--clip", params={"path": text})])
-        return None
-    return view.ClipChoice(Path(text).expanduser().resolve())
+    chosen = video_picker.pick(kind, "eval")  # an upload, or a file of the server's footage folders
+    return None if chosen is None else view.ClipChoice(chosen.resolve())
 
 
 def _watched(spec: PipelineSpec) -> None:

@@ -14,6 +14,7 @@ from workbench import jobs
 from workbench.errors import PipelineInvalid, Problem
 from workbench.spec import PipelineSpec, load_spec
 from workbench.streams.health import HEALTH_FILE, read_health
+from workbench.ui import video_picker
 from workbench.ui.common import lang, registry, tr
 from workbench.ui.health_view import health_table
 from workbench.ui.job_panel import JobRow, JobTexts, job_panel, past_jobs_table
@@ -21,8 +22,7 @@ from workbench.ui.library import PipelineEntry, list_pipelines
 from workbench.ui.results import show_results
 from workbench.validate import errors_only, site_pending_problems, validate
 
-CLIP_KINDS = ("demo", "upload", "path", "url", "pipeline")
-VIDEO_TYPES = ["mp4", "avi", "mkv", "mov", "m4v", "webm", "mpg", "mpeg", "ts", "flv", "wmv"]
+CLIP_KINDS = (*video_picker.KINDS, "url", "pipeline")
 PAST_RUNS_SHOWN = 20
 RUN_TEXTS = JobTexts(unknown="app.run.unknown_run", opened="app.run.opened", close="app.run.close")
 PIPELINE_KEY = "run_pipeline_path"  # set by the Build page to open the Run page on a pipeline
@@ -105,33 +105,12 @@ def _new_run_form() -> None:
 
 def _pick_clip(pipeline_source: str) -> str | None:
     """The video the run reads: a path or URL, "" for the pipeline's own source, None while nothing usable is chosen."""
-    labels = {k: tr(f"app.run.clip_{k}") for k in CLIP_KINDS}
+    labels = {k: tr(f"app.run.clip_{k}") if k in ("url", "pipeline") else video_picker.label(k) for k in CLIP_KINDS}
     kind = st.radio(tr("app.run.clip"), CLIP_KINDS, key="run_clip_kind", horizontal=True,
                     format_func=labels.__getitem__)
-    if kind == "demo":
-        clip = jobs.demo_clip()
-        if not clip.is_file():
-            st.info(tr("app.run.demo_missing"))
-            if st.button(tr("app.run.demo_generate"), key="run_make_demo"):
-                with st.spinner(tr("app.run.demo_generating")):
-                    jobs.make_demo_clip()
-                st.rerun()
-            return None
-        st.caption(tr("app.run.demo_ready", path=str(clip)))
-        return str(clip)
-    if kind == "upload":
-        upload = st.file_uploader(tr("app.run.upload"), type=VIDEO_TYPES, key="run_upload")
-        if upload is None:
-            return None
-        saved = jobs.save_upload(upload.name, upload.getvalue())
-        st.caption(tr("app.run.upload_saved", path=str(saved)))
-        return str(saved)
-    if kind == "path":
-        text = st.text_input(tr("app.run.path"), key="run_path").strip()
-        if text and not Path(text).expanduser().exists():
-            st.error(tr("app.run.path_missing", path=text))
-            return None
-        return text or None
+    if kind in video_picker.KINDS:
+        chosen = video_picker.pick(kind, "run")
+        return None if chosen is None else str(chosen)
     if kind == "url":
         text = st.text_input(tr("app.run.url"), key="run_url").strip()
         if text and not jobs.is_stream_url(text):
