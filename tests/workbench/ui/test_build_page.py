@@ -133,3 +133,22 @@ def test_the_source_video_is_picked_not_typed(app, tmp_path, monkeypatch):
     assert app.session_state["draft"].spec.node("video_file").config["path"] == str((archive / "gate.mp4").resolve())
     problems = [b.label for b in app.button if b.key and b.key.startswith("problem_")]
     assert not any("video_file.config.path" in label or "video_file.path" in label for label in problems), problems
+
+
+def test_a_first_visit_starts_with_template_cards_and_no_error(app):
+    """A newcomer sees what to do (templates with their names in Chinese), not an empty canvas with an error."""
+    assert not [b for b in app.button if b.key and b.key.startswith("problem_")]
+    assert app.subheader[0].value == t("app.build.start", "zh")
+    app.button(key="start_fire_lane_parking").click().run()
+    draft = app.session_state["draft"]
+    assert draft.template == "fire_lane_parking" and draft.spec.nodes
+    assert not [s for s in app.subheader if s.value == t("app.build.start", "zh")], "the cards give way to the canvas"
+
+
+def test_every_template_has_a_name_and_a_sentence_in_both_languages():
+    from workbench.i18n import has
+    from workbench.ui import library
+
+    for entry in (e for e in library.list_pipelines() if e.bundled):
+        for part in ("title", "description"):
+            assert has(f"template.{entry.name}.{part}"), (entry.name, part)

@@ -8,7 +8,7 @@ import streamlit as st
 
 from workbench.errors import PipelineInvalid, Problem
 from workbench.spec import spec_from_yaml
-from workbench.ui import autosave, library
+from workbench.ui import autosave, library, templates
 from workbench.ui.canvas_model import canvas_view
 from workbench.ui.common import catalog, lang, registry, tr
 from workbench.ui.draft import Draft, new_draft, open_draft
@@ -33,6 +33,8 @@ def build_page() -> None:
     st.title(tr("app.build.title"))
     restore_offer()
     file_bar(draft)
+    if not draft.spec.nodes and not draft.name:
+        start_cards()
     site_pending_banner(draft)  # an imported algorithm: site settings to redraw for this camera
     problems = validate(draft.spec, registry())
     left, middle = st.columns([1, 4], gap="small")
@@ -177,8 +179,29 @@ def canvas(draft: Draft, problems: list[Problem]) -> None:
         st.info(tr("app.canvas.empty"))
 
 
+def start_cards() -> None:
+    """What to do first: the bundled templates as cards (name, sentence, picture), each opened with one click."""
+    st.subheader(tr("app.build.start"))
+    st.caption(tr("app.build.start_hint"))
+    bundled = [e for e in library.list_pipelines() if e.bundled]
+    for row in range(0, len(bundled), 3):
+        for column, entry in zip(st.columns(3), bundled[row:row + 3], strict=False):
+            card = templates.card(entry, lang())
+            with column.container(border=True):
+                picture = templates.preview(entry, registry())
+                if picture is not None:
+                    st.image(str(picture), width="stretch")
+                st.markdown(f"**{card.title}**")
+                st.caption(card.description)
+                if st.button(tr("app.build.start_open"), key=f"start_{entry.name}", use_container_width=True):
+                    _replace_draft(open_draft(entry))
+
+
 def problems_panel(draft: Draft, problems: list[Problem]) -> None:
-    """Every validation problem of the whole graph, as `workbench validate` prints them; a click selects the node."""
+    """Every validation problem of the whole graph, as `workbench validate` prints them; a click selects the node.
+    An empty canvas has nothing wrong yet: no panel."""
+    if not draft.spec.nodes:
+        return
     errors = [p for p in problems if p.severity == "error"]
     title = tr("app.build.problems", n=len(errors)) if errors else tr("app.build.no_problems")
     with st.expander(title, expanded=bool(errors)):
