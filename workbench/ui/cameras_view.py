@@ -6,24 +6,24 @@ What it shows comes from workbench.streams.serve_jobs; the open group's id lives
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from workbench.errors import PipelineInvalid, WorkbenchError
+from workbench.events import Event
 from workbench.spec import load_spec
 from workbench.streams import serve_jobs
 from workbench.ui.common import lang, registry, tr
 from workbench.ui.health_view import health_table
 from workbench.ui.job_panel import JobRow, JobTexts, job_panel, past_jobs_table
 from workbench.ui.library import PipelineEntry, list_pipelines
+from workbench.ui.results import event_column_config, events_table
 from workbench.validate import errors_only, validate
 
 EDITOR_KEY, VERSION_KEY, PARAM = "cameras_editor", "cameras_editor_version", "serve"
 REFRESH_S = 2
 EVENTS_SHOWN, LOG_TAIL_BYTES = 10, 6000
-EVENT_KEYS = ("time", "type", "direction", "region", "track_id", "class_name", "value")
 
 
 # -- starting --------------------------------------------------------------------------------------------------------
@@ -152,16 +152,11 @@ def _show(status: serve_jobs.ServeStatus) -> None:
         with st.expander(tr("app.cameras.events_of", camera=h.camera, count=status.events.get(h.camera, 0))):
             events = serve_jobs.latest_events(status.id, h.camera, EVENTS_SHOWN)
             if events:
-                st.dataframe([_event_row(e) for e in events], hide_index=True, width="stretch")
+                table = events_table([Event.from_dict(e) for e in events], Path(status.out), lang(), max_thumbs=0)
+                st.dataframe(table.drop(columns=["snapshot", "pts", "node"]), hide_index=True, width="stretch",
+                             column_config=event_column_config(lang()))
             else:
                 st.caption(tr("app.cameras.no_events"))
-
-
-def _event_row(event: dict[str, Any]) -> dict[str, Any]:
-    """An event as the Run page's events table titles it (time shown as date + clock)."""
-    row = {tr(f"app.run.col.{k}"): event.get(k) for k in EVENT_KEYS}
-    row[tr("app.run.col.time")] = str(event.get("time", "")).replace("T", " ")[:19]
-    return row
 
 
 def _host(serve_id: str) -> str:

@@ -91,6 +91,12 @@ def event_type_name(event_type: str, lang: str) -> str:
     return t(key, lang) if has(key) else event_type
 
 
+def class_label(name: str, lang: str) -> str:
+    """A class name in words (`class.<name>`: person 行人, vehicle 车辆...); a model's own class shows as it is."""
+    key = f"class.{name}"
+    return t(key, lang) if name and has(key) else name
+
+
 def direction_name(direction: str, lang: str) -> str:
     key = f"app.run.direction.{direction}"
     return t(key, lang) if direction and has(key) else direction
@@ -103,7 +109,8 @@ def events_table(events: list[Event], folder: Path, lang: str, max_thumbs: int =
         thumb = thumbnail_uri(folder / ev.snapshot) if ev.snapshot and i < max_thumbs else None
         rows.append({"snapshot": thumb, "pts": ev.pts, "time": clock_text(ev.time),
                      "type": event_type_name(ev.type, lang), "direction": direction_name(ev.direction, lang),
-                     "region": ev.region, "track_id": ev.track_id, "class_name": ev.class_name, "value": ev.value,
+                     "region": ev.region, "track_id": ev.track_id, "class_name": class_label(ev.class_name, lang),
+                     "value": ev.value,
                      "node": ev.node})
     return pd.DataFrame(rows, columns=list(EVENT_COLUMNS))
 
@@ -165,7 +172,7 @@ def _events_data(files: ResultFiles, lang: str, end_s: float | None) -> tuple[pd
     return _cached_events(str(files.events), files.events.stat().st_mtime, str(files.folder), lang, end_s)
 
 
-def _event_column_config(lang: str) -> dict[str, Any]:
+def event_column_config(lang: str) -> dict[str, Any]:
     config: dict[str, Any] = {name: st.column_config.Column(t(f"app.run.col.{name}", lang)) for name in EVENT_COLUMNS}
     config["snapshot"] = st.column_config.ImageColumn(t("app.run.col.snapshot", lang), width="small")
     config["pts"] = st.column_config.NumberColumn(t("app.run.col.pts", lang), format="%.2f")
@@ -203,7 +210,7 @@ def show_results(status: jobs.RunStatus, lang: str) -> None:
     else:
         if len(table) > MAX_THUMBS:
             st.caption(t("app.run.events_truncated", lang, shown=MAX_THUMBS, count=len(table)))
-        st.dataframe(table, column_config=_event_column_config(lang), hide_index=True, row_height=64)
+        st.dataframe(table, column_config=event_column_config(lang), hide_index=True, row_height=64)
         st.subheader(t("app.run.counts", lang))
         chart = alt.Chart(counts).mark_line(interpolate="step-after", point=True).encode(
             x=alt.X("pts:Q", title=t("app.run.counts_axis", lang)),

@@ -74,6 +74,8 @@ def test_events_table_speaks_the_users_language_and_shows_pictures(tmp_path):
     assert list(table["direction"]) == [t("app.run.direction.in", "zh"), t("app.run.direction.out", "zh"),
                                         t("app.run.direction.in", "zh")]
     assert results.events_table(events, tmp_path, "en", max_thumbs=0)["snapshot"].isna().all()
+    assert list(table["class_name"]) == ["车辆"] * 3, "the class in words, not the detector's 'vehicle'"
+    assert results.class_label("forklift", "zh") == "forklift", "a model's own class shows as it is"
 
 
 def test_plugin_event_types_show_as_they_are():
