@@ -120,7 +120,7 @@ def build_bundle(pipeline: PipelineSpec | str | Path, out_dir: str | Path, *, na
                  district: str, description: Description | Mapping[str, str], weights: Weights = None,
                  evaluation: Mapping[str, Any] | None = None, tags: Sequence[str] = (), task: str = "detect",
                  classes: Sequence[str] | None = None, preview: str | Path | None = None,
-                 upload_id: str | None = None) -> tuple[Path, BundleManifest]:
+                 upload_id: str | None = None, title: Mapping[str, str] | None = None) -> tuple[Path, BundleManifest]:
     """Write the bundle folder `out_dir` (new or empty) and return it with its unsigned manifest.
 
     `weights`: files (.pt and/or .onnx) of the pipeline's one detection model, or {zoo model id: files} when it uses
@@ -142,6 +142,7 @@ def build_bundle(pipeline: PipelineSpec | str | Path, out_dir: str | Path, *, na
     used = detector_models(spec, registry)
     given = weights_by_model(weights, used)
     fields = dict(name=name, version=version, district=district, description=description, tags=tuple(tags),
+                  title=dict(title or {}),
                   task=task, evaluation=_validated(Evaluation, _json_clean(dict(evaluation or {}))),
                   license=license_text(), created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                   workbench_version=workbench_version(), upload_id=upload_id or uuid.uuid4().hex)

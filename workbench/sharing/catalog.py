@@ -41,7 +41,7 @@ class Entry:
         return self.verdict is not None and self.verdict.trusted
 
     def matches(self, text: str = "", tag: str = "", task: str = "", district: str = "") -> bool:
-        """Search: `text` in the name or either description; tag, task and district exact (empty = any)."""
+        """Search: `text` in the name, display names or descriptions; tag, task and district exact (empty = any)."""
         if district and self.district != district:
             return False
         m = self.release.manifest if self.release else None
@@ -49,7 +49,8 @@ class Entry:
             return False
         if tag and tag not in m.tags or task and m.task != task:
             return False
-        words = [self.name, self.district] + ([m.description.en, m.description.zh, *m.tags] if m else [])
+        words = [self.name, self.district] + (
+            [m.title.en, m.title.zh, m.description.en, m.description.zh, *m.tags] if m else [])
         return not text or any(text.lower() in w.lower() for w in words)
 
 

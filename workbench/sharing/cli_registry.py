@@ -83,7 +83,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
                                              "zh": args.description_zh or args.description_en or args.name},
                                 model_version=args.model_version, weights=args.weights or (),
                                 evaluation=read_evaluation(args.evaluation), tags=tags, task=args.task,
-                                preview=args.preview)
+                                preview=args.preview, title={"zh": args.title_zh or "", "en": args.title_en or ""})
     manifest = published.release.manifest
     print(t("cli.registry.published", ref=f"{district}/{args.name}@{args.version}", store=store.describe(),
             files=len(manifest.files), skipped=len(published.skipped_files)))
@@ -195,6 +195,8 @@ def add_parsers(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--district", help="publishing district (default WORKBENCH_REGISTRY_DISTRICT)")
     p.add_argument("--model-version", help="registered MLflow model, NAME/VERSION or NAME@ALIAS")
     p.add_argument("--weights", nargs="*", help="weights files (.pt/.onnx) instead of --model-version")
+    p.add_argument("--title-zh", help="display name in Chinese, e.g. 渣土车出场计数 (the id stays NAME)")
+    p.add_argument("--title-en", help="display name in English")
     p.add_argument("--description-en", help="what it does, in English")
     p.add_argument("--description-zh", help="what it does, in Chinese")
     p.add_argument("--tags", help="comma-separated search tags")

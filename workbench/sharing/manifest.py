@@ -79,6 +79,18 @@ class Description(BaseModel):
     zh: str = Field(min_length=1, max_length=4000, description="Simplified Chinese description")
 
 
+class Title(BaseModel):
+    """The name people read, in both languages (any script: 渣土车出场); the ASCII `name` stays the id."""
+
+    model_config = _record()
+    en: str = Field("", max_length=100, description="English display name (empty: the Chinese one, else the id)")
+    zh: str = Field("", max_length=100, description="Chinese display name (empty: the English one, else the id)")
+
+    def shown(self, lang: str, fallback: str) -> str:
+        first, second = (self.zh, self.en) if lang == "zh" else (self.en, self.zh)
+        return (first or second).strip() or fallback
+
+
 class FileEntry(BaseModel):
     """One file of the bundle, as it must be found after download."""
 
@@ -150,6 +162,7 @@ class BundleManifest(BaseModel):
     version: str = Field(pattern=VERSION_PATTERN, description="Semantic version MAJOR.MINOR.PATCH; immutable once out")
     district: str = Field(pattern=NAME_PATTERN, description="Publishing district (its keys sign, its prefix holds)")
     description: Description = Field(description="What the algorithm does, in English and Chinese")
+    title: Title = Field(default_factory=Title, description="Display name in English and Chinese (any script)")
     tags: tuple[str, ...] = Field((), max_length=50, description="Search tags, e.g. vehicles, counting")
     task: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$", description="What the algorithm does, e.g. detect, count")
     classes: tuple[str, ...] = Field((), description="Object classes the algorithm reports")

@@ -43,7 +43,7 @@ def prepare(pipeline: PipelineSpec | str | Path, *, name: str, version: str, dis
             description: Mapping[str, str], model_version: str | None = None,
             weights: Sequence[str | Path] = (), evaluation: Mapping[str, Any] | None = None,
             tags: Sequence[str] = (), task: str = "detect", preview: str | Path | None = None,
-            ) -> tuple[Path, BundleManifest]:
+            title: Mapping[str, str] | None = None) -> tuple[Path, BundleManifest]:
     """Build the bundle of a publication in its outbox folder; an earlier attempt's upload id is kept."""
     box = outbox_dir(district, name, version)
     box.mkdir(parents=True, exist_ok=True)
@@ -61,7 +61,7 @@ def prepare(pipeline: PipelineSpec | str | Path, *, name: str, version: str, dis
     folder, manifest = build_bundle(pipeline, bundle, name=name, version=version, district=district,
                                     description=description, weights=files or None,
                                     evaluation=merge_evaluation(registered_eval, evaluation), tags=tags, task=task,
-                                    preview=preview, upload_id=log.upload_id)
+                                    preview=preview, upload_id=log.upload_id, title=title)
     (box / MANIFEST_FILE).write_text(json.dumps(manifest.model_dump(mode="json"), ensure_ascii=False),
                                      encoding="utf-8")
     return folder, manifest

@@ -88,6 +88,7 @@ class EntryRow:
     district: str
     name: str
     version: str
+    title: str  # the display name in the page's language, else the id
     trust: str
     description: str
     task: str
@@ -101,7 +102,8 @@ class EntryRow:
 def entry_row(entry: Entry, lang: str) -> EntryRow:
     """The row of `entry`, its description in the page's language; an unreadable version says why."""
     m = entry.release.manifest if entry.release else None
-    return EntryRow(entry.ref, entry.district, entry.name, entry.version, trust_status(entry),
+    return EntryRow(entry.ref, entry.district, entry.name, entry.version,
+                    m.title.shown(lang, entry.name) if m else entry.name, trust_status(entry),
                     (m.description.zh if lang == "zh" else m.description.en) if m else "",
                     m.task if m else "", m.tags if m else (), m.classes if m else (),
                     key_metrics(m.evaluation.model_dump()) if m else {}, m.created if m else "", entry.problem)

@@ -20,6 +20,7 @@ def manifest(district: str = "haidian") -> BundleManifest:
     return BundleManifest.model_validate({
         "name": "truck-count", "version": "1.2.3", "district": district,
         "description": {"en": "Counts trucks at the gate", "zh": "统计出入口的卡车"}, "tags": ["vehicles"],
+        "title": {"en": "Truck count", "zh": "卡车计数"},
         "task": "detect", "classes": ["truck"], "pipeline": load_spec(PIPELINE).to_dict(),
         "blocks": {"rules/line_crossing@v1": {"distribution": "video-workbench", "version": "0.1.0"}},
         "models": [{"id": "m1", "origin": "yolo11n", "classes": ["truck"], "license": "AGPL-3.0",

@@ -168,6 +168,7 @@ def test_publish_from_the_page_and_refuse_an_existing_version(registry):
     assert at.button(key="share_publish").disabled  # no descriptions yet
     at.text_area(key="share_pub_en").input("Counts vehicles at the gate")
     at.text_area(key="share_pub_zh").input("闸口车辆计数")
+    at.text_input(key="share_pub_title_zh").input("闸口车辆计数")  # a Chinese name beside the ASCII id
     at.text_input(key="share_pub_tags").input("vehicles, 闸口").run()
     at.button(key="share_publish").click().run()
     assert not at.exception, at.exception
@@ -175,6 +176,8 @@ def test_publish_from_the_page_and_refuse_an_existing_version(registry):
     assert t("app.share.published", "en", ref=ref, files=3, store=registry.describe("en")) in _values(at, "success")
     published = next(e for e in list_versions(registry) if e.ref == ref)
     assert published.trusted and published.release.manifest.tags == ("vehicles", "闸口")
+    assert published.release.manifest.title.shown("en", "x") == "闸口车辆计数"  # no English name: the Chinese one
+    assert any("**闸口车辆计数 (vehicle_count_line)**" in m for m in _values(at, "markdown"))
     assert ref in _rows(at)
 
     at.text_input(key="share_pub_version::vehicle_count_line").input("1.0.0").run()

@@ -101,7 +101,8 @@ def _row(entry: Entry) -> None:
     row = view.entry_row(entry, lang())
     with st.container(border=True):
         head, badge, button = st.columns([6, 2, 1])
-        head.markdown(f"**{row.name}** `{row.version}` · {row.district}")
+        shown = row.title if row.title == row.name else f"{row.title} ({row.name})"
+        head.markdown(f"**{shown}** `{row.version}` · {row.district}")
         with badge:
             _badge(row.trust)
         button.button(tr("app.share.open"), key=f"share_open::{row.ref}", on_click=_open, args=(row.ref,))
@@ -176,6 +177,9 @@ def _publish(store: RegistryStore, district: str) -> None:
                         format_func=labels.__getitem__)
     if path is None:
         return
+    title_cols = st.columns(2)
+    title = {"zh": title_cols[0].text_input(tr("app.share.title_zh"), key="share_pub_title_zh").strip(),
+             "en": title_cols[1].text_input(tr("app.share.title_en"), key="share_pub_title_en").strip()}
     name = st.text_input(tr("app.share.name"), value=view.suggest_name(Path(path).stem), key=f"share_pub_name::{path}",
                          help=tr("app.share.name_help")).strip()
     entries = _entries(store) or []
@@ -199,7 +203,7 @@ def _publish(store: RegistryStore, district: str) -> None:
                 shown.write_bytes(preview.getvalue())
             st.session_state[PUBLISHED_KEY] = _send(store, path, name=name, version=version, district=district,
                                                     description={"en": en, "zh": zh}, model_version=model_version,
-                                                    tags=tags, task=task, preview=shown)
+                                                    tags=tags, task=task, preview=shown, title=title)
         if "ref" in st.session_state[PUBLISHED_KEY]:
             st.rerun()  # the catalog (drawn above) shows the new version
     _published(district)
