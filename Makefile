@@ -23,6 +23,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --upgrade pip setuptools wheel
 	$(BIN)/pip install -q -e '.[dev]'
 	$(BIN)/python -c "import cv2; cv2.HOGDescriptor_getDefaultPeopleDetector()"  # OpenCV pin check (docs/decisions.md)
+	@# A font that draws Chinese into videos and pictures (workbench/fonts.py); best effort: English text without it.
+	@test -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc || ! command -v apt-get >/dev/null || \
+		{ apt-get update -q >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+		--no-install-recommends fonts-noto-cjk >/dev/null 2>&1; } || \
+		echo "note: fonts-noto-cjk could not be installed: annotated videos will be written in English"
 	touch $(STAMP)
 
 # The canvas component is built from its source in frontend/canvas (npm registry only; the output is not committed).

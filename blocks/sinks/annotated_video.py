@@ -6,7 +6,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import av
 import cv2
@@ -18,8 +18,11 @@ from blocks.sinks._common import plain_name, run_folder
 from workbench.block import Block, BlockConfig, Overlay, StreamContext
 from workbench.errors import BlockError
 from workbench.events import Event
+from workbench.fonts import cjk_font, draw_panel, panel_size
 from workbench.frames import Frame
+from workbench.i18n import has, t
 from workbench.kinds import Kind, Port
+from workbench.lines import in_arrow
 from workbench.video_io import H264Writer
 
 PALETTE = sv.ColorPalette.DEFAULT
@@ -41,6 +44,9 @@ class AnnotatedVideoConfig(BlockConfig):
     thickness: int = Field(2, ge=1, le=10, description="Line thickness of boxes, trails and zones in pixels")
     text_scale: float = Field(0.5, ge=0.2, le=3.0, description="Size of the text")
     crf: int = Field(23, ge=15, le=40, description="Video quality: lower = better and bigger (H.264 CRF, 23 is normal)")
+    language: Literal["zh", "en"] = Field("zh", description=(
+        "Language of the texts written on the video (counters, events, class names); Chinese needs a CJK font on "
+        "the server (workbench.fonts), without one English is written"))
 
     @field_validator("filename")
     @classmethod
@@ -51,9 +57,17 @@ class AnnotatedVideoConfig(BlockConfig):
         return value
 
 
-def counter_text(region: str, counts: Mapping[str, int]) -> str:
-    """`line in 3 / out 2` from the counts of one region, by direction (or by event type when there is none)."""
-    return f"{region} " + " / ".join(f"{key} {n}" for key, n in counts.items())
+def counter_text(region: str, counts: Mapping[str, int], lang: str = "en") -> str:
+    """`line in 3 / out 2` (`line 进 3 / 出 2`) from the counts of one region, by direction (or event type)."""
+    return f"{region} " + " / ".join(f"{word(key, lang)} {n}" for key, n in counts.items())
+
+
+def word(name: str, lang: str) -> str:
+    """A direction, event type or class name in `lang` (as the app's tables say it); unknown names as they are."""
+    for key in (f"app.run.direction.{name}", f"app.run.event_type.{name}", f"class.{name}"):
+        if name and has(key):
+            return t(key, lang)
+    return name
 
 
 @dataclass
@@ -84,8 +98,19 @@ class AnnotatedVideo(Block[AnnotatedVideoConfig]):
     def __init__(self, config: AnnotatedVideoConfig, node_id: str = "") -> None:
         super().__init__(config, node_id)
         self._boxes = sv.BoxAnnotator(color=PALETTE, thickness=config.thickness)
-        self._labels = sv.LabelAnnotator(color=PALETTE, text_scale=config.text_scale, text_padding=4,
-                                         text_position=sv.Position.TOP_LEFT)
+        self._labels: Any = sv.LabelAnnotator(color=PALETTE, text_scale=config.text_scale, text_padding=4,
+                                              text_position=sv.Position.TOP_LEFT)
+        self._font: str | None = None  # a CJK font file, found in load()
+        self._lang = "en"
+
+    def load(self) -> None:
+        """Find a font for Chinese text; without one the video is written in English."""
+        font = cjk_font() if self.config.language == "zh" else None
+        self._font, self._lang = (str(font), "zh") if font else (None, "en")
+        if self._font:
+            self._labels = sv.RichLabelAnnotator(color=PALETTE, font_path=self._font, text_padding=4,
+                                                 font_size=max(10, round(30 * self.config.text_scale)),
+                                                 text_position=sv.Position.TOP_LEFT)
 
     def start(self, ctx: StreamContext) -> _State:
         folder = run_folder(ctx, self.node_id, "filename")
@@ -151,14 +176,22 @@ class AnnotatedVideo(Block[AnnotatedVideoConfig]):
                 continue
             if ov.shape == "line":
                 sv.draw_line(scene, pts[0], pts[-1], color=LINE_COLOR, thickness=self.config.thickness + 1)
-                anchor = sv.Point((pts[0].x + pts[-1].x) / 2, (pts[0].y + pts[-1].y) / 2)
+                anchor = pts[0]  # the name at the start; the middle shows the "in" arrow
                 color = LINE_COLOR
             else:
                 polygon = np.array([[p.x, p.y] for p in pts], dtype=np.int64)
                 sv.draw_polygon(scene, polygon, color=ZONE_COLOR, thickness=self.config.thickness)
                 anchor, color = pts[0], ZONE_COLOR
-            sv.draw_text(scene, ov.label or ov.node, anchor, text_color=sv.Color.BLACK,
-                         text_scale=self.config.text_scale, text_padding=3, background_color=color)
+            if ov.shape == "line":  # which way is "in", as the rule counts it
+                tail, head = in_arrow(ov.points[0], ov.points[-1], length=60)
+                cv2.arrowedLine(scene, tail, head, color.as_bgr(), self.config.thickness + 1, cv2.LINE_AA,
+                                tipLength=0.3)
+                draw_panel(scene, word("in", self._lang), head[0] + 4, head[1] - 10, self.config.text_scale, 3,
+                           color.as_bgr(), self._font, sv.Color.BLACK.as_bgr())
+            label = ov.label or ov.node
+            w, h = panel_size(label, self.config.text_scale, 3, self._font)
+            draw_panel(scene, label, int(anchor.x - w / 2), int(anchor.y - h / 2), self.config.text_scale, 3,
+                       color.as_bgr(), self._font, sv.Color.BLACK.as_bgr())
 
     def _draw_detections(self, state: _State, scene: np.ndarray, dets: sv.Detections) -> None:
         tracked = dets.tracker_id is not None
@@ -176,28 +209,31 @@ class AnnotatedVideo(Block[AnnotatedVideoConfig]):
                 state.trace.annotate(scene, dets, custom_color_lookup=lookup)
         if self.config.show_labels:
             names = dets.data.get("class_name", [""] * len(dets))
-            labels = [f"#{int(dets.tracker_id[i])} {names[i]}" if tracked else str(names[i]) for i in range(len(dets))]
+            names = [word(str(n), self._lang) for n in names]
+            labels = [f"#{int(dets.tracker_id[i])} {names[i]}" if tracked else names[i] for i in range(len(dets))]
             self._labels.annotate(scene, dets, labels=labels, custom_color_lookup=lookup)
 
     def _draw_events(self, state: _State, scene: np.ndarray) -> None:
         scale, pad = self.config.text_scale, 4
-        (_, text_h), base = cv2.getTextSize("Ag", cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
-        line_h = text_h + base + 2 * pad + 2
+        line_h = panel_size("Ag进", scale, pad, self._font)[1] + 2
         if self.config.show_counters:
             for row, ((_, region), counts) in enumerate(state.counters.items()):
-                _panel_text(scene, counter_text(region, counts), 10, 10 + line_h * row, scale, pad)
+                self._panel(scene, counter_text(region, counts, self._lang), 10, 10 + line_h * row, PANEL_COLOR)
         loose = []
         for _, ev in state.recent:
-            text = " ".join(s for s in (ev.type, ev.direction, ev.region) if s)
+            text = " ".join(word(s, self._lang) for s in (ev.type, ev.direction, ev.region) if s)
             if ev.bbox is None:
                 loose.append(text)
                 continue
             x1, y1, x2, y2 = (int(round(v)) for v in ev.bbox)
             cv2.rectangle(scene, (x1, y1), (x2, y2), FLASH_COLOR.as_bgr(), self.config.thickness * 2)
-            _panel_text(scene, text, x1, max(0, y2 + 2), scale, pad, FLASH_COLOR)
+            self._panel(scene, text, x1, max(0, y2 + 2), FLASH_COLOR)
         height = scene.shape[0]
         for row, text in enumerate(loose[-3:]):
-            _panel_text(scene, text, 10, height - line_h * (row + 1) - 10, scale, pad, FLASH_COLOR)
+            self._panel(scene, text, 10, height - line_h * (row + 1) - 10, FLASH_COLOR)
+
+    def _panel(self, scene: np.ndarray, text: str, x: int, y: int, background: sv.Color) -> None:
+        draw_panel(scene, text, x, y, self.config.text_scale, 4, background.as_bgr(), self._font)
 
     def finish(self, state: _State) -> dict[str, Any]:
         if state.path is None:
@@ -212,13 +248,5 @@ class AnnotatedVideo(Block[AnnotatedVideoConfig]):
         if state.frames == 0:  # no frame, no video: leave no broken file behind
             state.path.unlink(missing_ok=True)
             return {"file": None, "frames": 0}
-        return {"file": self.config.filename, "frames": state.frames}
+        return {"file": self.config.filename, "frames": state.frames, "language": self._lang}
 
-
-def _panel_text(scene: np.ndarray, text: str, x: int, y: int, scale: float, pad: int,
-                background: sv.Color = PANEL_COLOR) -> None:
-    """Text on a filled box whose top-left corner is (x, y) (cv2 Hershey font: no font file needed)."""
-    (w, h), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
-    cv2.rectangle(scene, (x, y), (x + w + 2 * pad, y + h + base + 2 * pad), background.as_bgr(), -1)
-    cv2.putText(scene, text, (x + pad, y + pad + h), cv2.FONT_HERSHEY_SIMPLEX, scale, sv.Color.WHITE.as_bgr(), 1,
-                cv2.LINE_AA)

@@ -18,15 +18,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import cv2
 import numpy as np
 
+from workbench.fonts import BLACK, cjk_font, draw_panel
 from workbench.i18n import t
+from workbench.lines import in_arrow
 
 KINDS = ("line", "polygon", "point", "vector", "scale")
 DRAWING_MODE = {"line": "line", "polygon": "polygon", "point": "point", "vector": "line", "scale": "line"}
 FABRIC_TYPE = {"line": "line", "polygon": "polygon", "point": "circle", "vector": "line", "scale": "line"}
 MAX_CANVAS_WIDTH = 640  # fits a centred page's bordered container; a wider canvas is cut off (scrolls)
 STROKE = "#ff4b4b"
+ARROW = (255, 200, 0)  # RGB amber: the "in" arrow across a counting line
 FILL = "rgba(255, 75, 75, 0.2)"
 _ORIGIN = {"left": 0.0, "top": 0.0, "center": 0.5, "right": 1.0, "bottom": 1.0}
 
@@ -294,6 +298,26 @@ def digest(data: Any) -> str:
     return hashlib.sha1(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+def with_in_arrow(frame: np.ndarray, shape: Shape, config: dict[str, Any], lang: str) -> np.ndarray:
+    """A copy of `frame` with an arrow across the line's middle showing which way counts as "in" (the frame itself
+    when the shape is no line or not drawn yet)."""
+    if shape.kind != "line":
+        return frame
+    ends = [_pair(config.get(f)) for f in shape.fields]
+    if None in ends:
+        return frame
+    shown = frame.copy()
+    length = max(40.0, min(shown.shape[:2]) / 6)
+    tail, head = in_arrow(ends[0], ends[1], length)
+    thickness = max(2, round(min(shown.shape[:2]) / 180))
+    cv2.arrowedLine(shown, tail, head, ARROW, thickness, cv2.LINE_AA, tipLength=0.3)
+    font = cjk_font()
+    label = t("app.forms.line_in", lang if font else "en")
+    draw_panel(shown, label, head[0] + 4, head[1] - 12, max(0.5, length / 120), 3, ARROW, str(font) if font else None,
+               BLACK)
+    return shown
+
+
 # -- Streamlit ---------------------------------------------------------------------------------------------------------
 def draw_shape(shape: Shape, config: dict[str, Any], frame: np.ndarray, key: str, lang: str,
                max_width: int = MAX_CANVAS_WIDTH) -> dict[str, Any] | None:
@@ -314,8 +338,11 @@ def draw_shape(shape: Shape, config: dict[str, Any], frame: np.ndarray, key: str
         metres = st.number_input(t("app.forms.scale_metres", lang), min_value=0.01, max_value=10000.0, value=None,
                                  format="%g", key=f"{key}.metres")
     shown = initial_drawing(shape, config, view)
+    if shape.kind == "line":
+        st.caption(t("app.forms.line_in_hint", lang))
     result = st_canvas(
-        fill_color=FILL, stroke_width=3, stroke_color=STROKE, background_image=Image.fromarray(frame),
+        fill_color=FILL, stroke_width=3, stroke_color=STROKE,
+        background_image=Image.fromarray(with_in_arrow(frame, shape, config, lang)),
         width=view.canvas_width, height=view.canvas_height, drawing_mode=DRAWING_MODE[shape.kind],
         initial_drawing=shown, point_display_radius=5, key=key,
     )

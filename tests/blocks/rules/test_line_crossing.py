@@ -121,3 +121,14 @@ def test_overlay_is_the_line():
     (overlay,) = rule(name="gate").overlays()
     assert (overlay.shape, overlay.points, overlay.label, overlay.node) == ("line", ((100, 200), (500, 200)), "gate",
                                                                             "count1")
+
+
+@pytest.mark.parametrize("line", [((100, 200), (500, 200)), ((300, 50), (300, 350)), ((500, 300), (150, 80))])
+def test_the_in_arrow_shown_to_staff_points_the_way_the_rule_counts_in(scene, path, line):
+    """The Build page and the annotated video draw workbench.lines.in_arrow: moving along it must count as "in"."""
+    from workbench.lines import in_arrow
+
+    tail, head = in_arrow(*line, length=200)
+    s = scene(LineCrossing(LineCrossing.Config(start=line[0], end=line[1]), "n"))
+    assert [e.direction for e in s.run({1: path(tail, head, 41)})] == ["in"]
+    assert [e.direction for e in s.run({2: path(head, tail, 41)})] == ["out"]

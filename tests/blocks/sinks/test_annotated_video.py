@@ -54,7 +54,7 @@ def test_writes_playable_h264_with_one_frame_per_input(tmp_path):
     facts = block.finish(state)
 
     path = tmp_path / "annotated.mp4"
-    assert facts == {"file": "annotated.mp4", "frames": 12}
+    assert facts == {"file": "annotated.mp4", "frames": 12, "language": "en"}  # not loaded: no font looked for
     assert is_h264_mp4(path)
     frames = read_all(path)
     assert len(frames) == 12

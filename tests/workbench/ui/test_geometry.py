@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from workbench.registry import default_registry
@@ -109,3 +110,20 @@ def test_the_canvas_echo_of_what_was_shown_is_not_a_change():
     assert new_values(shape, shown, shown, config, view) is None
     drawn = {"objects": [*shown["objects"], line_object((300, 100), (100, 100))]}
     assert new_values(shape, drawn, shown, config, view) == {"expected_direction": [-400, 0]}
+
+
+def test_a_drawn_counting_line_shows_which_way_is_in():
+    """The arrow drawn on the frame points the way the rule counts "in" (workbench.lines), across the line's middle."""
+    from workbench.lines import in_normal
+    from workbench.ui.geometry import ARROW, Shape, with_in_arrow
+
+    frame = np.zeros((240, 320, 3), np.uint8)
+    line = Shape("line", ("start", "end"))
+    config = {"start": [160, 20], "end": [160, 220]}  # drawn top to bottom: "in" is moving right
+    shown = with_in_arrow(frame, line, config, "zh")
+    assert not frame.any(), "the frame itself is untouched"
+    amber = np.all(np.abs(shown.astype(int) - ARROW) < 30, axis=2)
+    ys, xs = np.nonzero(amber)
+    assert in_normal(config["start"], config["end"]) == (1.0, 0.0)
+    assert xs.max() > 160 + 20 and xs.min() >= 160 - 25, "the arrow head lies on the right of the line"
+    assert with_in_arrow(frame, line, {"start": [1, 1]}, "zh") is frame, "nothing to show before both ends exist"
