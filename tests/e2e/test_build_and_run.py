@@ -30,14 +30,12 @@ def zh(key: str, **params) -> str:
     return t(key, "zh", **params)
 
 
-def add_from_palette(page, wait_idle, type_id: str) -> None:
-    """Search the palette for the block's Chinese title and click its add button."""
-    title = zh(f"block.{type_id.split('@')[0]}.title")
-    search = page.get_by_placeholder(zh("app.build.search"))
-    search.fill(title)
-    search.press("Enter")
-    wait_idle(page)
-    page.get_by_role("button", name=f"＋ {title}").click()
+def add_from_palette(page, wait_idle, type_id: str, at: tuple[float, float]) -> None:
+    """Search the canvas' palette for the block's Chinese title and drag it onto the canvas at `at` (pane pixels)."""
+    frame = page.frame_locator(CANVAS_IFRAME)
+    frame.locator('[data-testid="palette-search"]').fill(zh(f"block.{type_id.split('@')[0]}.title"))
+    item = frame.locator(f'[data-testid="palette-{type_id}"]')
+    item.drag_to(frame.locator(".react-flow__pane"), target_position={"x": at[0], "y": at[1]})
     wait_idle(page)
 
 
@@ -63,16 +61,17 @@ def test_build_draw_save_and_run_on_the_demo_clip(app_server, page, wait_idle, s
     wait_idle(page)
 
     # 1. five blocks from the palette; the source reads the demo clip
-    for _, type_id in BLOCKS:
-        add_from_palette(page, wait_idle, type_id)
+    spots = [(40, 40), (280, 40), (500, 40), (500, 260), (260, 300)]  # dropped apart, so nothing overlaps
+    for (_, type_id), spot in zip(BLOCKS, spots, strict=True):
+        add_from_palette(page, wait_idle, type_id, spot)
     frame = page.frame_locator(CANVAS_IFRAME)
     for node_id, _ in BLOCKS:
         frame.locator(f'[data-testid="rf__node-{node_id}"]').wait_for()
     frame.locator('[data-testid="rf__node-video_file"]').click()
     wait_idle(page)
-    path_box = page.get_by_role("textbox", name=zh("field.path"))
-    path_box.fill(str(clip))
-    path_box.press("Enter")
+    page.locator(".st-key-pick_video_file_kind").get_by_text(zh("app.picker.demo"), exact=True).click()
+    wait_idle(page)
+    page.get_by_role("button", name=zh("app.build.video_use")).click()  # picked, not typed
     wait_idle(page)
 
     # 2. a wrong connection is refused at once, naming both kinds

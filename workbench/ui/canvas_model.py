@@ -17,7 +17,8 @@ from workbench.spec import PipelineSpec
 from workbench.ui import editor
 
 KIND_COLORS = {Kind.IMAGE: "#4c78a8", Kind.DETECTIONS: "#f58518", Kind.TRACKS: "#54a24b", Kind.EVENTS: "#e45756"}
-CANVAS_TEXT_KEYS = ("refused", "taken", "missing", "delete", "duplicate", "empty", "problems")
+CANVAS_TEXT_KEYS = ("refused", "taken", "missing", "delete", "duplicate", "empty", "problems", "palette", "search",
+                    "palette_hint")
 
 
 def kind_label(kind: str, lang: str) -> str:
@@ -25,8 +26,10 @@ def kind_label(kind: str, lang: str) -> str:
 
 
 def canvas_view(spec: PipelineSpec, registry: BlockRegistry, lang: str, problems: list[Problem], revision: int,
-                selected: str | None, height: int = 560, draft: str = "") -> dict[str, Any]:
-    """Everything the canvas draws: nodes with typed ports, edges, kind colours and rules, translated texts."""
+                selected: str | None, height: int = 560, draft: str = "",
+                palette: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Everything the canvas draws: nodes with typed ports, edges, kind colours and rules, translated texts, and
+    the palette of blocks to drag onto it (`workbench.ui.palette.palette_view`)."""
     fed = {e.target for e in spec.edges}
     per_node: dict[str, int] = {}
     for p in problems:
@@ -50,6 +53,7 @@ def canvas_view(spec: PipelineSpec, registry: BlockRegistry, lang: str, problems
         "kinds": {k.value: {"color": KIND_COLORS[k], "label": kind_label(k.value, lang)} for k in Kind},
         "fits": {k.value: sorted(v.value for v in _FITS[k]) for k in Kind},
         "text": {key: t(f"app.canvas.{key}", lang) for key in CANVAS_TEXT_KEYS},
+        "palette": palette or [],
     }
 
 
@@ -89,6 +93,11 @@ def apply_canvas_reply(spec: PipelineSpec, reply: dict[str, Any], registry: Bloc
                 edit.refused += exc.problems
                 edit.rerender = True
 
+    added = reply.get("added") or {}
+    if reply.get("action") == "add" and registry.get(str(added.get("type", ""))) is not None:
+        at = (float(added["x"]), float(added["y"])) if added.get("x") is not None else None
+        edit.spec, edit.selected = editor.add_node(edit.spec, str(added["type"]), at)
+        edit.changed = edit.rerender = True
     refused = reply.get("refused")
     if reply.get("action") == "refused" and refused:
         edit.refused.append(_refusal_problem(refused))

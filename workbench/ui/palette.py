@@ -13,6 +13,19 @@ def matches(block: dict[str, Any], query: str) -> bool:
     return all(word in text for word in query.lower().split())
 
 
+def palette_view(catalog: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    """The palette the canvas shows (docs/canvas-protocol.md): groups in pipeline order, each block with its title,
+    first description line and the words a search matches (type id, titles and descriptions in every language)."""
+    from workbench.i18n import t
+
+    return [{"category": category, "label": t(f"app.blocks.category.{category}", lang),
+             "blocks": [{"type": b["type"], "title": b["title"][lang],
+                         "description": b["description"][lang].split("\n")[0][:140],
+                         "search": " ".join([b["type"], *b["title"].values(), *b["description"].values()]).lower()}
+                        for b in blocks]}
+            for category, blocks in palette_groups(catalog, lang)]
+
+
 def palette_groups(catalog: list[dict[str, Any]], lang: str, query: str = "") -> list[tuple[str, list[dict]]]:
     """(category, blocks sorted by title) in source -> sink order; plugin categories follow in name order."""
     groups: dict[str, list[dict]] = {}

@@ -5,11 +5,12 @@ import {
   useReactFlow, type Connection, type Edge, type FinalConnectionState, type IsValidConnection, type OnDelete,
   type OnNodeDrag, type OnSelectionChangeFunc,
 } from "@xyflow/react";
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from "react";
 import { sendReply } from "./bridge";
 import { CanvasContext } from "./context";
+import { BLOCK_MIME, Palette } from "./Palette";
 import { PortNode } from "./PortNode";
-import type { Action, KindStyle, Refusal, View, ViewEdge } from "./protocol";
+import type { Action, Added, KindStyle, Refusal, View, ViewEdge } from "./protocol";
 import { edgeId, fedInputs, fill, judge, type PortNode as PortNodeType, type Wire } from "./rules";
 
 const nodeTypes = { port: PortNode };
@@ -38,6 +39,7 @@ interface Snapshot {
   edges?: Edge[];
   target?: string | null;
   refused?: Refusal | null;
+  added?: Added | null;
 }
 
 function Flow({ view }: { view: View }) {
@@ -45,7 +47,7 @@ function Flow({ view }: { view: View }) {
   const [edges, setEdges, onEdgesChange] = useEdgesState<Edge>([]);
   const [fitPending, setFitPending] = useState(false);
   const [refusal, setRefusal] = useState<{ message: string; nonce: number } | null>(null);
-  const { fitView, deleteElements } = useReactFlow();
+  const { fitView, deleteElements, screenToFlowPosition } = useReactFlow();
   const initialized = useNodesInitialized();
   const nodesRef = useRef(nodes);
   const edgesRef = useRef(edges);
@@ -80,7 +82,7 @@ function Flow({ view }: { view: View }) {
 
   useEffect(() => {
     if (fitPending && initialized) {
-      fitView({ padding: 0.15, maxZoom: 1 });
+      fitView({ padding: 0.15, maxZoom: 1, minZoom: 0.55 }); // readable text first; the user pans to see more
       setFitPending(false);
     }
   }, [fitPending, initialized, fitView]);
@@ -104,8 +106,25 @@ function Flow({ view }: { view: View }) {
       selected: selectedRef.current,
       target: snap.target ?? null,
       refused: snap.refused ?? null,
+      added: snap.added ?? null,
     });
   }, []);
+
+  const onAdd = useCallback((type: string) => reply("add", { added: { type, x: null, y: null } }), [reply]);
+
+  const onDragOver = useCallback((event: DragEvent) => {
+    if (!event.dataTransfer.types.includes(BLOCK_MIME)) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "move";
+  }, []);
+
+  const onDrop = useCallback((event: DragEvent) => {
+    const type = event.dataTransfer.getData(BLOCK_MIME);
+    if (!type) return;
+    event.preventDefault();
+    const at = screenToFlowPosition({ x: event.clientX, y: event.clientY });
+    reply("add", { added: { type, x: Math.round(at.x), y: Math.round(at.y) } });
+  }, [reply, screenToFlowPosition]);
 
   const isValidConnection: IsValidConnection = useCallback(
     (c) => judge(wireOf(c), nodesRef.current, edgesRef.current, viewRef.current.fits).ok, []);
@@ -180,25 +199,31 @@ function Flow({ view }: { view: View }) {
 
   return (
     <CanvasContext.Provider value={context}>
-      <div className="wb-canvas" style={{ height: view.height }}>
-        <ReactFlow<PortNodeType, Edge>
-          nodes={nodes} edges={edges} nodeTypes={nodeTypes}
-          onNodesChange={onNodesChange} onEdgesChange={onEdgesChange}
-          onConnect={onConnect} onConnectEnd={onConnectEnd} isValidConnection={isValidConnection}
-          onDelete={onDelete} onSelectionChange={onSelectionChange}
-          onNodeDragStart={onNodeDragStart} onNodeDragStop={onNodeDragStop}
-          deleteKeyCode={["Delete", "Backspace"]} multiSelectionKeyCode={null} selectionKeyCode={null}
-          connectionRadius={24} minZoom={0.2} maxZoom={2} proOptions={{ hideAttribution: true }}
-        >
-          <Background gap={20} size={1.5} color="#cbd5e1" />
-          <Controls showInteractive={false} />
-        </ReactFlow>
-        {nodes.length === 0 && <div className="wb-empty">{view.text.empty}</div>}
-        {refusal && (
-          <div key={refusal.nonce} className="wb-refusal" data-testid="canvas-refusal" role="alert">
-            {refusal.message}
-          </div>
+      <div className="wb-shell" style={{ height: view.height }}>
+        {view.palette && view.palette.length > 0 && (
+          <Palette groups={view.palette} title={view.text.palette ?? ""} search={view.text.search ?? ""}
+                   hint={view.text.palette_hint ?? ""} onAdd={onAdd} />
         )}
+        <div className="wb-canvas" style={{ height: view.height }} onDragOver={onDragOver} onDrop={onDrop}>
+          <ReactFlow<PortNodeType, Edge>
+            nodes={nodes} edges={edges} nodeTypes={nodeTypes}
+            onNodesChange={onNodesChange} onEdgesChange={onEdgesChange}
+            onConnect={onConnect} onConnectEnd={onConnectEnd} isValidConnection={isValidConnection}
+            onDelete={onDelete} onSelectionChange={onSelectionChange}
+            onNodeDragStart={onNodeDragStart} onNodeDragStop={onNodeDragStop}
+            deleteKeyCode={["Delete", "Backspace"]} multiSelectionKeyCode={null} selectionKeyCode={null}
+            connectionRadius={24} minZoom={0.2} maxZoom={2} proOptions={{ hideAttribution: true }}
+          >
+            <Background gap={20} size={1.5} color="#cbd5e1" />
+            <Controls showInteractive={false} />
+          </ReactFlow>
+          {nodes.length === 0 && <div className="wb-empty">{view.text.empty}</div>}
+          {refusal && (
+            <div key={refusal.nonce} className="wb-refusal" data-testid="canvas-refusal" role="alert">
+              {refusal.message}
+            </div>
+          )}
+        </div>
       </div>
     </CanvasContext.Provider>
   );

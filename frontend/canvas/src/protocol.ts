@@ -49,6 +49,23 @@ export interface CanvasText {
   duplicate: string;
   empty: string;
   problems?: string;
+  palette?: string;
+  search?: string;
+  palette_hint?: string;
+}
+
+// One block the palette offers; `search` holds every word a search may match (all languages, lower case).
+export interface PaletteBlock {
+  type: string;
+  title: string;
+  description: string;
+  search: string;
+}
+
+export interface PaletteGroup {
+  category: string;
+  label: string;
+  blocks: PaletteBlock[];
 }
 
 export interface View {
@@ -61,9 +78,17 @@ export interface View {
   fits: Record<string, string[]>;
   text: CanvasText;
   height: number;
+  palette?: PaletteGroup[]; // blocks to drag onto the canvas (or click): an "add" reply
 }
 
-export type Action = "move" | "connect" | "disconnect" | "delete" | "select" | "duplicate" | "refused";
+export type Action = "move" | "connect" | "disconnect" | "delete" | "select" | "duplicate" | "refused" | "add";
+
+// A block dropped from the palette (x, y in flow coordinates), or clicked (no position: Python places it).
+export interface Added {
+  type: string;
+  x: number | null;
+  y: number | null;
+}
 
 export interface Refusal {
   source: string;
@@ -84,4 +109,5 @@ export interface Reply {
   selected: string | null;
   target: string | null;
   refused: Refusal | null;
+  added: Added | null;
 }

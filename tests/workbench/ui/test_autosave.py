@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from ui_support import add_block
 from toy_blocks import toy_spec_dict
 
 from workbench.i18n import t
@@ -45,8 +46,8 @@ def home(tmp_path, monkeypatch):
 
 def test_a_new_session_offers_the_unsaved_pipeline_back(home):
     first = AppTest.from_file(APP, default_timeout=60).run()
-    first.button(key="add_sources/video_file@v1").click().run()
-    first.button(key="add_detection/motion@v1").click().run()
+    add_block(first, "sources/video_file@v1")
+    add_block(first, "detection/motion@v1")
     kept = autosave.find()
     assert kept is not None  # written while working, before any save
 
@@ -54,7 +55,7 @@ def test_a_new_session_offers_the_unsaved_pipeline_back(home):
     offer = t("app.build.autosave_found", "zh", name="new-pipeline", time=local_time(kept.saved_at), nodes=2)
     assert [w.value for w in again.warning] == [offer]
     assert again.session_state["draft"].spec.nodes == [], "nothing is replaced before the user says so"
-    again.button(key="add_sinks/events_file@v1").click().run()
+    add_block(again, "sinks/events_file@v1")
     assert len(autosave.find().draft.spec.nodes) == 2, "work being offered back is never overwritten"
     again.button(key="autosave_restore").click().run()
     assert [n.id for n in again.session_state["draft"].spec.nodes] == ["video_file", "motion"]
@@ -62,7 +63,7 @@ def test_a_new_session_offers_the_unsaved_pipeline_back(home):
 
 def test_discarding_the_offer_removes_it(home):
     first = AppTest.from_file(APP, default_timeout=60).run()
-    first.button(key="add_sources/video_file@v1").click().run()
+    add_block(first, "sources/video_file@v1")
     again = AppTest.from_file(APP, default_timeout=60).run()
     again.button(key="autosave_discard").click().run()
     assert autosave.find() is None and not again.warning

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from ui_support import add_block, canvas_reply
 
 from workbench.i18n import t
 from workbench.spec import load_spec
@@ -22,24 +23,13 @@ def app(tmp_path, monkeypatch):
     return at
 
 
-def canvas_reply(at, **changes):
-    """What the canvas would send: the current graph plus `changes`."""
-    draft = at.session_state["draft"]
-    reply = {"seq": 1, "draft": draft.id, "revision": draft.revision, "action": "move", "selected": None,
-             "target": None,
-             "positions": {k: list(v) for k, v in draft.spec.layout.items()}, "nodes": [n.id for n in draft.spec.nodes],
-             "edges": [{"source": e.source_node, "sourceHandle": e.source_port, "target": e.target_node,
-                        "targetHandle": e.target_port} for e in draft.spec.edges]}
-    return reply | changes
-
-
 def edge(source, target):
     (sn, sp), (tn, tp) = source.split("."), target.split(".")
     return {"source": sn, "sourceHandle": sp, "target": tn, "targetHandle": tp}
 
 
 def test_palette_click_puts_the_block_on_the_canvas_and_selects_it(app):
-    app.button(key="add_sources/video_file@v1").click().run()
+    add_block(app, "sources/video_file@v1")
     draft = app.session_state["draft"]
     assert [n.type for n in draft.spec.nodes] == ["sources/video_file@v1"]
     assert draft.selected == "video_file"
@@ -48,7 +38,7 @@ def test_palette_click_puts_the_block_on_the_canvas_and_selects_it(app):
 
 def test_connections_from_the_canvas_are_kept_and_wrong_kinds_refused(app):
     for type_id in ("sources/video_file@v1", "detection/motion@v1", "rules/line_crossing@v1"):
-        app.button(key=f"add_{type_id}").click().run()
+        add_block(app, type_id)
     app.session_state["canvas"] = canvas_reply(app, action="connect",
                                                edges=[edge("video_file.frames", "motion.image")])
     app.run()
@@ -62,8 +52,8 @@ def test_connections_from_the_canvas_are_kept_and_wrong_kinds_refused(app):
 
 
 def test_problems_panel_lists_validation_and_selects_the_node(app):
-    app.button(key="add_rules/line_crossing@v1").click().run()
-    app.button(key="add_sinks/events_file@v1").click().run()
+    add_block(app, "rules/line_crossing@v1")
+    add_block(app, "sinks/events_file@v1")
     problems = [b for b in app.button if b.key and b.key.startswith("problem_")]
     line_problem = next(b for b in problems if b.label.startswith("line_crossing"))
     assert "line_crossing" in line_problem.label
@@ -72,8 +62,8 @@ def test_problems_panel_lists_validation_and_selects_the_node(app):
 
 
 def test_save_and_reopen_keeps_the_pipeline(app, tmp_path):
-    app.button(key="add_sources/video_file@v1").click().run()
-    app.button(key="add_detection/motion@v1").click().run()
+    add_block(app, "sources/video_file@v1")
+    add_block(app, "detection/motion@v1")
     app.session_state["canvas"] = canvas_reply(app, action="connect", positions={"video_file": [11, 22],
                                                "motion": [300, 40]}, edges=[edge("video_file.frames", "motion.image")])
     app.run()
@@ -101,7 +91,7 @@ def test_templates_open_in_english_too(app):
 
 def test_the_header_says_saved_right_after_saving(app):
     """The header is drawn above the Save button: it must still describe the pipeline as it is after the click."""
-    app.button(key="add_sources/video_file@v1").click().run()
+    add_block(app, "sources/video_file@v1")
     assert app.caption[0].value.endswith(t("app.build.unsaved", "zh"))
     app.button(key="save").click().run()
     header = app.caption[0].value
@@ -124,7 +114,7 @@ def test_the_source_video_is_picked_not_typed(app, tmp_path, monkeypatch):
     archive.mkdir()
     (archive / "gate.mp4").write_bytes(b"0")
     monkeypatch.setenv("WORKBENCH_FOOTAGE_DIRS", str(archive))
-    app.button(key="add_sources/video_file@v1").click().run()
+    add_block(app, "sources/video_file@v1")
     problems = [b.label for b in app.button if b.key and b.key.startswith("problem_")]
     assert any(t("problem.config_missing_source", "zh") in label for label in problems), problems
     app.radio(key="pick_video_file_kind").set_value("server").run()

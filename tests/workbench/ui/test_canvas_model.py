@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from toy_blocks import toy_registry, toy_spec_dict
 
+from workbench.i18n import t
 from workbench.spec import parse_spec
 from workbench.ui.canvas_model import apply_canvas_reply, canvas_view
 from workbench.validate import validate
@@ -81,3 +82,28 @@ def test_deleting_on_the_canvas_removes_node_and_edges_and_duplicate_copies():
     assert edit.spec.node("det") is None and edit.selected is None and edit.changed
     edit = apply_canvas_reply(s, reply_from(view, action="duplicate", target="rule", selected="rule"), REG)
     assert edit.spec.node("rule_2") is not None and edit.selected == "rule_2" and edit.rerender
+
+
+def test_a_block_dropped_from_the_palette_lands_where_it_was_dropped_and_is_selected():
+    s = spec()
+    view = canvas_view(s, REG, "en", [], 1, None)
+    edit = apply_canvas_reply(s, reply_from(view, action="add", added={"type": "sinks/toy@v1", "x": 512, "y": 64}),
+                              REG)
+    new = edit.selected
+    assert new and edit.spec.node(new).type == "sinks/toy@v1" and edit.spec.layout[new] == (512.0, 64.0)
+    assert edit.rerender and edit.changed
+    clicked = apply_canvas_reply(s, reply_from(view, action="add", added={"type": "sinks/toy@v1", "x": None,
+                                                                           "y": None}), REG)
+    assert clicked.spec.node(clicked.selected) is not None, "a click adds it at a free place"
+    unknown = apply_canvas_reply(s, reply_from(view, action="add", added={"type": "no/such@v1", "x": 1, "y": 1}), REG)
+    assert [n.id for n in unknown.spec.nodes] == [n.id for n in s.nodes], "an unknown block is not added"
+
+
+def test_the_palette_the_canvas_shows_is_grouped_translated_and_searchable():
+    from workbench.registry import default_registry
+    from workbench.ui.palette import palette_view
+
+    groups = palette_view(default_registry().describe(), "zh")
+    assert [g["category"] for g in groups][:2] == ["sources", "detection"]
+    line = next(b for g in groups for b in g["blocks"] if b["type"] == "rules/line_crossing@v1")
+    assert line["title"] == t("block.rules/line_crossing.title", "zh") and "line" in line["search"]

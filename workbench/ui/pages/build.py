@@ -1,4 +1,5 @@
-"""Build page: palette, canvas, node settings and the problems panel. Logic lives in draft/editor/canvas_model."""
+"""Build page: the canvas (with its palette), node settings and the problems panel. Logic lives in draft/editor/
+canvas_model."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from workbench.ui import autosave, library, templates
 from workbench.ui.canvas_model import canvas_view
 from workbench.ui.common import catalog, lang, registry, tr
 from workbench.ui.draft import Draft, new_draft, open_draft
-from workbench.ui.palette import palette_groups
+from workbench.ui.palette import palette_view
 from workbench.ui.settings_panel import settings_panel
 from workbench.ui.share_parts import site_pending_banner
 from workbench.validate import validate
@@ -37,13 +38,9 @@ def build_page() -> None:
         start_cards()
     site_pending_banner(draft)  # an imported algorithm: site settings to redraw for this camera
     problems = validate(draft.spec, registry())
-    left, middle = st.columns([1, 4], gap="small")
-    with left:
-        palette(draft)
-    with middle:
-        canvas(draft, problems)
-        problems_panel(draft, problems)
-        settings_panel(draft, problems)
+    canvas(draft, problems)
+    problems_panel(draft, problems)
+    settings_panel(draft, problems)
     if st.session_state.get(OFFER_KEY) is None:  # never overwrite work that is still being offered back
         autosave.keep(draft)
 
@@ -151,25 +148,11 @@ def _replace_spec(draft: Draft, text: str, origin: str) -> None:
     st.rerun()
 
 
-def palette(draft: Draft) -> None:
-    """Every registered block by category, searchable; a click puts it on the canvas."""
-    st.subheader(tr("app.build.palette"))
-    query = st.text_input(tr("app.build.search"), key="palette_search", placeholder=tr("app.build.search"),
-                          label_visibility="collapsed")
-    for category, blocks in palette_groups(catalog(), lang(), query):
-        with st.expander(tr(f"app.blocks.category.{category}"), expanded=bool(query) or category == "sources"):
-            for block in blocks:
-                if st.button(f"＋ {block['title'][lang()]}", key=f"add_{block['type']}", help=block["type"],
-                             use_container_width=True):
-                    draft.add_block(block["type"])
-                    st.rerun()
-                st.caption(block["description"][lang()].split("\n")[0][:140])
-
-
 def canvas(draft: Draft, problems: list[Problem]) -> None:
     from workbench.ui.canvas import pipeline_canvas
 
-    view = canvas_view(draft.spec, registry(), lang(), problems, draft.revision, draft.selected, draft=draft.id)
+    view = canvas_view(draft.spec, registry(), lang(), problems, draft.revision, draft.selected, draft=draft.id,
+                       palette=palette_view(catalog(), lang()))
     reply = pipeline_canvas(view, key="canvas")
     if draft.take_reply(reply, registry()):
         st.rerun()
