@@ -112,6 +112,8 @@ def test_build_draw_save_and_run_on_the_demo_clip(app_server, page, wait_idle, s
     wait_idle(page)
     saved = app_server.home / "pipelines" / "e2e_count.yaml"
     spec = yaml.safe_load(saved.read_text(encoding="utf-8"))
+    source = next(n for n in spec["nodes"] if n["id"] == "video_file")["config"]
+    assert source["path"] == str(clip.resolve()), "the demo clip was picked, not typed"
     line = next(n for n in spec["nodes"] if n["id"] == "line_crossing")["config"]
     assert abs(line["start"][0] - x0) <= 3 and abs(line["start"][1] - y0) <= 3
     assert abs(line["end"][0] - x1) <= 3 and abs(line["end"][1] - y1) <= 3

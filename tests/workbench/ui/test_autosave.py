@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from ui_support import add_block
 from toy_blocks import toy_spec_dict
+from ui_support import add_block
 
 from workbench.i18n import t
 from workbench.spec import parse_spec
