@@ -101,7 +101,7 @@ def show_report(report: EventReport | list[Problem] | None) -> None:
     if not report.groups:
         st.info(tr("app.eval.no_groups"))
     else:
-        table(view.rule_rows(report), view.RULE_COLUMNS)
+        table(view.rule_rows(report, lang()), view.RULE_COLUMNS)
         st.altair_chart(view.score_chart(report, lang()), width="stretch")
     unmatched = view.unmatched_rows(report)
     with st.expander(tr("app.eval.unmatched", count=len(unmatched))):

@@ -22,10 +22,11 @@ from workbench.evaluation.replay import default_classes, evaluate_predictions, r
 from workbench.evaluation.report import EventReport
 from workbench.evaluation.truth import GroundTruth, load_truth_file, parse_truth, parse_truth_csv, write_truth_csv
 from workbench.finetune.clips import Clip, ClipLibrary
-from workbench.i18n import t
+from workbench.i18n import current_language, t
 from workbench.paths import workbench_home
 from workbench.registry import BlockRegistry
 from workbench.spec import PipelineSpec, load_spec
+from workbench.ui.labels import direction_name
 
 EVENT_TYPES = ("line_crossing", "zone_enter", "zone_exit", "dwell", "stopped")
 DIRECTIONS = ("", "in", "out")
@@ -192,11 +193,11 @@ def _r(value: float | None, digits: int = 3) -> float | None:
     return None if value is None else round(float(value), digits)
 
 
-def _signed(counts: Mapping[str, int]) -> str:
-    return " · ".join(f"{d} {v:+d}" for d, v in counts.items())
+def _signed(counts: Mapping[str, int], lang: str | None) -> str:
+    return " · ".join(f"{direction_name(d, lang or current_language())} {v:+d}" for d, v in counts.items())
 
 
-def rule_rows(report: EventReport) -> list[dict[str, Any]]:
+def rule_rows(report: EventReport, lang: str | None = None) -> list[dict[str, Any]]:
     """One row per rule and event type: P/R/F1, counts, count error (also per direction), latency, duration error."""
     rows = []
     for g in report.groups:
@@ -204,7 +205,7 @@ def rule_rows(report: EventReport) -> list[dict[str, Any]]:
         rows.append({"rule": g.node, "type": g.type, "tp": g.tp, "fp": g.fp, "fn": g.fn,
                      "precision": _r(g.precision), "recall": _r(g.recall), "f1": _r(g.f1),
                      "predicted": len(g.predicted), "true": len(g.truth), "count_error": g.count_error,
-                     "count_error_by_direction": _signed(g.count_error_by_direction),
+                     "count_error_by_direction": _signed(g.count_error_by_direction, lang),
                      "latency_mean_s": _r(lat.mean if lat else None), "latency_max_s": _r(lat.max if lat else None),
                      "duration_error_mean_s": _r(dur.mean if dur else None)})
     return rows

@@ -1,4 +1,5 @@
-"""How settings are named to people: the translated label, help text and option names of a block's config fields.
+"""How things are named to people: the translated label, help text and option names of a block's config fields, and
+the words for event types, directions and classes in tables.
 
 Shared by the settings form (Build page) and the catalog (Blocks page), so a field reads the same on both.
 """
@@ -33,3 +34,20 @@ def option_label(field: str, value: Any, lang: str) -> str:
         return t("app.forms.not_set", lang)
     key = f"option.{field}.{value}"
     return t(key, lang) if has(key) else str(value)
+
+
+def event_type_name(event_type: str, lang: str) -> str:
+    """The event type in words; a plugin's own type shows as it is."""
+    key = f"app.run.event_type.{event_type}"
+    return t(key, lang) if has(key) else event_type
+
+
+def class_label(name: str, lang: str) -> str:
+    """A class name in words (`class.<name>`: person 行人, vehicle 车辆...); a model's own class shows as it is."""
+    key = f"class.{name}"
+    return t(key, lang) if name and has(key) else name
+
+
+def direction_name(direction: str, lang: str) -> str:
+    key = f"app.run.direction.{direction}"
+    return t(key, lang) if direction and has(key) else direction

@@ -19,7 +19,8 @@ import streamlit as st
 
 from workbench import jobs
 from workbench.events import Event
-from workbench.i18n import has, t
+from workbench.i18n import t
+from workbench.ui.labels import class_label, direction_name, event_type_name
 
 THUMB_SIDE = 96  # pixels, longest side of a thumbnail in the events table
 MAX_THUMBS = 300  # pictures beyond this many events are left out (the zip has them all)
@@ -83,23 +84,6 @@ def clock_text(iso_time: str) -> str:
         return datetime.fromisoformat(iso_time).strftime("%Y-%m-%d %H:%M:%S")
     except (TypeError, ValueError):
         return iso_time
-
-
-def event_type_name(event_type: str, lang: str) -> str:
-    """The event type in words; a plugin's own type shows as it is."""
-    key = f"app.run.event_type.{event_type}"
-    return t(key, lang) if has(key) else event_type
-
-
-def class_label(name: str, lang: str) -> str:
-    """A class name in words (`class.<name>`: person 行人, vehicle 车辆...); a model's own class shows as it is."""
-    key = f"class.{name}"
-    return t(key, lang) if name and has(key) else name
-
-
-def direction_name(direction: str, lang: str) -> str:
-    key = f"app.run.direction.{direction}"
-    return t(key, lang) if direction and has(key) else direction
 
 
 def events_table(events: list[Event], folder: Path, lang: str, max_thumbs: int = MAX_THUMBS) -> pd.DataFrame:

@@ -74,7 +74,7 @@ def test_save_and_reopen_keeps_the_pipeline(app, tmp_path):
     assert spec.layout["video_file"] == (11.0, 22.0) and [e.target for e in spec.edges] == ["motion.image"]
     app.button(key="new").click().run()
     assert app.session_state["draft"].spec.nodes == []
-    app.selectbox(key="open_choice").select("📄 我的流水线").run()
+    app.selectbox(key="open_choice").select(t("app.build.mine", "zh") + " 我的流水线").run()
     app.button(key="open").click().run()
     assert app.session_state["draft"].spec == spec and not app.session_state["draft"].dirty
 

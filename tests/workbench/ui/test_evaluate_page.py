@@ -86,7 +86,8 @@ def test_replaying_the_demo_pipeline_counts_every_crossing(demo_home, lang):
     row = _rule_row(at)
     assert (row["type"], row["f1"], row["count_error"], row["fp"], row["fn"]) == ("line_crossing", 1.0, 0, 0, 0)
     assert row["tp"] == len(_crossings())
-    assert row["count_error_by_direction"] == "in +0 · out +0"
+    words = [t(f"app.run.direction.{d}", lang) for d in ("in", "out")]
+    assert row["count_error_by_direction"] == f"{words[0]} +0 · {words[1]} +0"
     assert 0 <= row["latency_max_s"] <= 1.0
     metrics = {m.label: m.value for m in at.metric}
     assert metrics[t("app.eval.col.f1", lang)] == "1.00"

@@ -106,6 +106,7 @@ def test_rule_rows_show_scores_counts_per_direction_and_delay():
     assert (row["precision"], row["recall"], row["f1"]) == (0.667, 0.667, 0.667)
     assert (row["predicted"], row["true"], row["count_error"]) == (3, 3, 0)
     assert row["count_error_by_direction"] == "in +1 · out -1"
+    assert view.rule_rows(_report(), "zh")[0]["count_error_by_direction"] == "进 +1 · 出 -1"
     assert (row["latency_mean_s"], row["latency_max_s"]) == (0.3, 0.4)
 
 

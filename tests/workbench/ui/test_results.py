@@ -12,7 +12,7 @@ import pandas as pd
 
 from workbench.events import Event
 from workbench.i18n import t
-from workbench.ui import results
+from workbench.ui import labels, results
 
 
 def _event(pts: float, type_: str = "line_crossing", direction: str = "in", region: str = "count_line",
@@ -75,11 +75,11 @@ def test_events_table_speaks_the_users_language_and_shows_pictures(tmp_path):
                                         t("app.run.direction.in", "zh")]
     assert results.events_table(events, tmp_path, "en", max_thumbs=0)["snapshot"].isna().all()
     assert list(table["class_name"]) == ["车辆"] * 3, "the class in words, not the detector's 'vehicle'"
-    assert results.class_label("forklift", "zh") == "forklift", "a model's own class shows as it is"
+    assert labels.class_label("forklift", "zh") == "forklift", "a model's own class shows as it is"
 
 
 def test_plugin_event_types_show_as_they_are():
-    assert results.event_type_name("camera_tamper", "zh") == "camera_tamper"
+    assert labels.event_type_name("camera_tamper", "zh") == "camera_tamper"
 
 
 def test_counts_over_time_run_up_per_type_and_direction():

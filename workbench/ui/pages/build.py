@@ -77,7 +77,7 @@ def file_bar(draft: Draft) -> None:
     header = st.empty()  # filled after the buttons: a save in this run shows as saved at once
     entries = library.list_pipelines()
     cols = st.columns([2.2, 1, 1, 1, 1.6, 1, 1, 1])
-    by_label = {(tr("app.build.template") if e.bundled else "📄") + f" {e.name}": e for e in entries}
+    by_label = {tr("app.build.template" if e.bundled else "app.build.mine") + f" {e.name}": e for e in entries}
     chosen = cols[0].selectbox(tr("app.build.open_label"), list(by_label), label_visibility="collapsed",
                                key="open_choice", index=None, placeholder=tr("app.build.open_placeholder"))
     if cols[1].button(tr("app.build.open"), key="open", disabled=chosen is None, use_container_width=True):
@@ -98,6 +98,8 @@ def file_bar(draft: Draft) -> None:
             st.session_state["run_pipeline_path"] = str(path)
             st.switch_page(st.session_state["pages"]["run"])
     status = tr("app.build.unsaved") if draft.dirty else tr("app.build.saved")
+    if not draft.spec.nodes and not draft.name:  # a new, empty canvas: nothing saved or unsaved yet
+        status = tr("app.build.empty")
     header.caption(f"**{draft.name or tr('app.build.untitled')}** · {draft.spec.meta.name} · {status}")
     with st.expander(tr("app.build.yaml")):
         yaml_box(draft)
@@ -118,6 +120,8 @@ def _save(draft: Draft, name: str, overwrite: bool):
             st.error(p.message(lang()))
         return None
     draft.mark_saved(name.strip())
+    if st.session_state.get(OFFER_KEY) is None:
+        autosave.keep(draft)  # saved: nothing left to restore (also when the page switches to Run right away)
     st.toast(tr("app.build.saved_to", path=str(path)))
     return path
 
@@ -158,8 +162,6 @@ def canvas(draft: Draft, problems: list[Problem]) -> None:
         st.rerun()
     for problem in draft.notices:
         st.error(problem.message(lang()), icon=":material/block:")
-    if not draft.spec.nodes:
-        st.info(tr("app.canvas.empty"))
 
 
 def start_cards() -> None:

@@ -1,0 +1,186 @@
+"""A newcomer's first hour, in Chinese, in a real browser, on a fresh install (issue 12's walk).
+
+First visit (templates as cards, no error) -> open a template from its card -> switch to another template -> New ->
+build by dragging blocks from the palette -> pick the demo clip without typing a path -> draw the counting line (its
+"in" arrow shown) -> save under a Chinese name -> an unsaved change survives a browser refresh -> open the saved file
+-> run it on the demo clip -> evaluate it against the clip's truth: exact, although the line kept its default name.
+At every step the canvas shows exactly the pipeline that is open, and no request leaves 127.0.0.1. Screenshots are
+kept under test-output/e2e/first-hour-*.png.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+import yaml
+from e2e.build_steps import BLOCKS, CANVAS_IFRAME, PROGRESS, add_from_palette, connect, zh
+from e2e.harness import REPO, StreamlitServer, drag_between, start_streamlit
+from playwright.sync_api import expect
+
+from workbench.spec import load_spec
+
+pytestmark = pytest.mark.slow
+
+TEMPLATES = REPO / "pipelines"
+LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "about:")
+NAME = "东门计数"
+
+
+@pytest.fixture(scope="module")
+def fresh_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreamlitServer]:
+    """The app on a workbench home nobody has used yet (only the demo clip `make run` makes)."""
+    from workbench.synth import generate
+
+    home = tmp_path_factory.mktemp("first-hour")
+    generate("demo", home / "demo", seed=0)
+    with start_streamlit(REPO / "app.py", home) as server:
+        yield server
+
+
+def node_ids(page) -> list[str]:
+    nodes = page.frame_locator(CANVAS_IFRAME).locator(".react-flow__node")
+    return sorted(nodes.nth(i).get_attribute("data-id") for i in range(nodes.count()))
+
+
+def expect_canvas(page, wanted: list[str]) -> None:
+    """The canvas shows exactly these nodes (waiting for it to redraw)."""
+    nodes = page.frame_locator(CANVAS_IFRAME).locator(".react-flow__node")
+    expect(nodes).to_have_count(len(wanted))
+    assert node_ids(page) == sorted(wanted)
+
+
+def template_nodes(name: str) -> list[str]:
+    return [n.id for n in load_spec(TEMPLATES / f"{name}.yaml").nodes]
+
+
+def open_from_menu(page, wait_idle, label: str) -> None:
+    page.locator(".st-key-open_choice input").click()
+    page.get_by_role("option", name=label, exact=True).click()
+    wait_idle(page)
+    page.locator(".st-key-open button").click()
+    wait_idle(page)
+
+
+def header(page) -> str:
+    return page.locator('[data-testid="stCaptionContainer"]').first.inner_text()
+
+
+def test_a_newcomers_first_hour_in_chinese(fresh_server, page, wait_idle, shot):
+    home = fresh_server.home
+    truth = json.loads((home / "demo" / "demo_s0.truth.json").read_text(encoding="utf-8"))
+    outside: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith(LOCAL) else outside.append(r.url))
+    page.goto(fresh_server.url)
+    wait_idle(page)
+
+    # 1. first visit: what to do, not an empty canvas with an error
+    expect(page.get_by_text(zh("app.build.start"), exact=True)).to_be_visible()
+    expect(page.get_by_text(zh("template.fire_lane_parking.title"), exact=True)).to_be_visible()
+    assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+    shot(page, "first-hour-1-first-visit")
+
+    # 2. a template opened from its card is what the canvas shows (it stayed empty before the draft id)
+    page.locator(".st-key-start_vehicle_count_line button").click()
+    wait_idle(page)
+    expect_canvas(page, template_nodes("vehicle_count_line"))
+    shot(page, "first-hour-2-template", whole=False)
+
+    # 3. switching templates redraws; New empties the canvas
+    open_from_menu(page, wait_idle, zh("app.build.template") + " people_count_hog")
+    expect_canvas(page, template_nodes("people_count_hog"))
+    page.locator(".st-key-new button").click()
+    wait_idle(page)
+    expect_canvas(page, [])
+
+    # 4. build by dragging from the palette; the video is picked, not typed
+    spots = [(40, 40), (280, 40), (500, 40), (500, 260), (260, 300)]
+    for (_, type_id), spot in zip(BLOCKS, spots, strict=True):
+        add_from_palette(page, wait_idle, type_id, spot)
+    expect_canvas(page, [node for node, _ in BLOCKS])
+    frame = page.frame_locator(CANVAS_IFRAME)
+    frame.locator('[data-testid="rf__node-video_file"]').click()
+    wait_idle(page)
+    page.locator(".st-key-pick_video_file_kind").get_by_text(zh("app.picker.demo"), exact=True).click()
+    wait_idle(page)
+    page.get_by_role("button", name=zh("app.build.video_use")).click()
+    wait_idle(page)
+    for source, target in [("video_file.frames", "motion.image"), ("motion.detections", "bytetrack.detections"),
+                           ("bytetrack.tracks", "line_crossing.tracks"), ("video_file.frames", "annotated_video.image"),
+                           ("bytetrack.tracks", "annotated_video.detections"),
+                           ("line_crossing.events", "annotated_video.events")]:
+        connect(page, wait_idle, frame, source, target)
+    expect(frame.locator(".react-flow__edge")).to_have_count(6)
+
+    # 5. the counting line, drawn on a real frame; its "in" arrow is explained
+    frame.locator('[data-testid="rf__node-line_crossing"]').click()
+    wait_idle(page)
+    drawing = page.locator("canvas").last
+    drawing.scroll_into_view_if_needed()
+    box = drawing.bounding_box()
+    scale = box["width"] / truth["size"][0]
+    (x0, y0), (x1, y1) = truth["regions"]["count_line"]["points"]
+    drag_between(page, (box["x"] + x0 * scale, box["y"] + y0 * scale), (box["x"] + x1 * scale, box["y"] + y1 * scale))
+    wait_idle(page)
+    expect(page.get_by_text(zh("app.forms.line_in_hint"))).to_be_visible()
+    shot(page, "first-hour-3-line-drawn")
+
+    # 6. save under a Chinese name: the header says saved at once, and the pipeline is named after its file
+    name_box = page.get_by_placeholder(zh("app.build.save_as_name"))
+    name_box.fill(NAME)
+    name_box.press("Enter")
+    wait_idle(page)
+    page.get_by_role("button", name=zh("app.build.save_as"), exact=True).click()
+    wait_idle(page)
+    saved = home / "pipelines" / f"{NAME}.yaml"
+    spec = yaml.safe_load(saved.read_text(encoding="utf-8"))
+    assert spec["meta"]["name"] == NAME and len(spec["edges"]) == 6
+    configs = {n["id"]: n.get("config", {}) for n in spec["nodes"]}
+    assert configs["video_file"]["path"] == str((home / "demo" / "demo_s0.mp4").resolve())
+    assert {"start", "end"} <= set(configs["line_crossing"])
+    assert header(page).endswith(zh("app.build.saved")), header(page)
+
+    # 7. an unsaved change survives a browser refresh, and the language stays Chinese
+    add_from_palette(page, wait_idle, "sinks/events_file@v1", (40, 300))
+    page.reload()
+    wait_idle(page)
+    expect(page.get_by_role("heading", name=zh("app.build.title"))).to_be_visible()
+    page.locator(".st-key-autosave_restore button").click()
+    wait_idle(page)
+    expect_canvas(page, [*(node for node, _ in BLOCKS), "events_file"])
+    shot(page, "first-hour-4-restored", whole=False)
+
+    # 8. the saved file opens as saved (without the unsaved block)
+    open_from_menu(page, wait_idle, zh("app.build.mine") + f" {NAME}")
+    expect_canvas(page, [node["id"] for node in spec["nodes"]])
+
+    # 9. run it on the demo clip: every crossing is counted
+    page.get_by_role("button", name=zh("app.build.run")).click()
+    wait_idle(page)
+    page.locator(".st-key-run_clip_kind").get_by_text(zh("app.picker.demo"), exact=True).click()
+    wait_idle(page)
+    page.get_by_role("button", name=zh("app.run.start_button")).click()
+    page.locator(PROGRESS).first.wait_for(state="visible", timeout=60_000)
+    page.locator("video").wait_for(state="visible", timeout=240_000)
+    wait_idle(page)
+    events = page.locator('[data-testid="stMetric"]').filter(has_text=zh("app.run.metric.events"))
+    assert int(events.locator('[data-testid="stMetricValue"]').inner_text()) == len(truth["events"]) == 14
+    shot(page, "first-hour-5-run")
+
+    # 10. evaluate against the clip's truth: the line kept its default name, and still scores exactly
+    page.get_by_role("link", name=zh("app.eval.title")).click()
+    wait_idle(page)
+    page.locator(".st-key-eval_pipeline input").click()
+    page.get_by_role("option", name=zh("app.eval.pipeline_mine", title=NAME, name=NAME), exact=True).click()
+    wait_idle(page)
+    page.locator(".st-key-eval_go button").click()
+    wait_idle(page, timeout=240)
+    metric = page.locator('[data-testid="stMetric"]')
+    assert metric.filter(has_text=zh("app.eval.col.tp")).locator('[data-testid="stMetricValue"]').inner_text() == "14"
+    assert metric.filter(has_text=zh("app.eval.col.f1")).locator('[data-testid="stMetricValue"]').inner_text() == "1.00"
+    expect(page.get_by_text(zh("app.eval.paired", pairs="line_crossing = count_line"))).to_be_visible()
+    shot(page, "first-hour-6-evaluated")
+
+    assert not outside, f"requests that left 127.0.0.1: {sorted(set(outside))}"
+
