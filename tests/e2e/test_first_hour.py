@@ -182,5 +182,31 @@ def test_a_newcomers_first_hour_in_chinese(fresh_server, page, wait_idle, shot):
     expect(page.get_by_text(zh("app.eval.paired", pairs="line_crossing = count_line"))).to_be_visible()
     shot(page, "first-hour-6-evaluated")
 
+    # 11. publish it under a Chinese name (the id stays ASCII); this machine's key is made from the page
+    page.get_by_role("link", name=zh("app.share.title")).click()
+    wait_idle(page)
+    page.get_by_role("tab", name=zh("app.share.tab_publish")).click()
+    page.locator(".st-key-share_pub_pipeline input").click()
+    page.get_by_role("option", name=f"{NAME} ({NAME})", exact=True).click()
+    wait_idle(page)
+    page.locator(".st-key-share_pub_title_zh input").fill(NAME)
+    page.locator(".st-key-share_pub_title_zh input").press("Enter")
+    page.locator('[class*="st-key-share_pub_name"] input').fill("east-gate-count")
+    page.locator('[class*="st-key-share_pub_name"] input').press("Enter")
+    page.locator(".st-key-share_pub_en textarea").fill("Counts vehicles at the east gate")
+    page.locator(".st-key-share_pub_zh textarea").fill("统计东门过线车辆")
+    page.locator(".st-key-share_pub_zh textarea").press("Tab")
+    wait_idle(page)
+    page.locator(".st-key-share_publish button").click()
+    wait_idle(page, timeout=120)
+    if page.locator(".st-key-share_pub_genkey button").count():
+        page.locator(".st-key-share_pub_genkey button").click()
+        wait_idle(page)
+        page.locator(".st-key-share_publish button").click()
+        wait_idle(page, timeout=120)
+    page.get_by_role("tab", name=zh("app.share.tab_browse")).click()
+    expect(page.get_by_text(f"{NAME} (east-gate-count)")).to_be_visible()
+    shot(page, "first-hour-7-published")
+
     assert not outside, f"requests that left 127.0.0.1: {sorted(set(outside))}"
 
