@@ -11,6 +11,7 @@ kept under test-output/e2e/first-hour-*.png.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -63,6 +64,21 @@ def open_from_menu(page, wait_idle, label: str) -> None:
     wait_idle(page)
 
 
+# Names that are the same in Chinese text (products, formats) and Streamlit's own labels (docs/decisions.md).
+NOT_ENGLISH = {"OpenCV", "YAML", "MLflow", "HOG", "YOLO", "ByteTrack", "JSON", "CSV", "RTSP", "URL", "fps", "zip"}
+
+
+def english_words(page, user_data: list[str]) -> list[str]:
+    """Plain English words on the page outside the canvas: every word of letters only that is not a name above, not
+    part of what the user or the machine named (files, paths, node ids), and not an icon's ligature name."""
+    main = page.locator('[data-testid="stMain"]')
+    text = main.inner_text() + "\n" + page.locator('[data-testid="stSidebar"]').inner_text()
+    icons = " ".join(page.locator('[data-testid="stIconMaterial"]').all_inner_texts())
+    named = " ".join([*user_data, icons])
+    words = set(re.findall(r"(?<![\w./-])[A-Za-z]{3,}(?![\w./-])", text))
+    return sorted(w for w in words if w not in NOT_ENGLISH and w not in named)
+
+
 def header(page) -> str:
     return page.locator('[data-testid="stCaptionContainer"]').first.inner_text()
 
@@ -79,6 +95,7 @@ def test_a_newcomers_first_hour_in_chinese(fresh_server, page, wait_idle, shot):
     expect(page.get_by_text(zh("app.build.start"), exact=True)).to_be_visible()
     expect(page.get_by_text(zh("template.fire_lane_parking.title"), exact=True)).to_be_visible()
     assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+    assert english_words(page, ["new-pipeline"]) == []
     shot(page, "first-hour-1-first-visit")
 
     # 2. a template opened from its card is what the canvas shows (it stayed empty before the draft id)
@@ -166,6 +183,7 @@ def test_a_newcomers_first_hour_in_chinese(fresh_server, page, wait_idle, shot):
     wait_idle(page)
     events = page.locator('[data-testid="stMetric"]').filter(has_text=zh("app.run.metric.events"))
     assert int(events.locator('[data-testid="stMetricValue"]').inner_text()) == len(truth["events"]) == 14
+    assert english_words(page, [str(home), NAME, "line", "video_file", "line_crossing", "bytetrack", "motion"]) == []
     shot(page, "first-hour-5-run")
 
     # 10. evaluate against the clip's truth: the line kept its default name, and still scores exactly
@@ -180,6 +198,7 @@ def test_a_newcomers_first_hour_in_chinese(fresh_server, page, wait_idle, shot):
     assert metric.filter(has_text=zh("app.eval.col.tp")).locator('[data-testid="stMetricValue"]').inner_text() == "14"
     assert metric.filter(has_text=zh("app.eval.col.f1")).locator('[data-testid="stMetricValue"]').inner_text() == "1.00"
     expect(page.get_by_text(zh("app.eval.paired", pairs="line_crossing = count_line"))).to_be_visible()
+    assert english_words(page, [str(home), NAME, "line_crossing = count_line", "demo_s0.truth.json"]) == []
     shot(page, "first-hour-6-evaluated")
 
     # 11. publish it under a Chinese name (the id stays ASCII); this machine's key is made from the page
