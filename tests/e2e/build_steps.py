@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlparse
 
-from e2e.harness import drag
+from e2e.harness import drag, drag_between
 
 from workbench.i18n import t
 
@@ -45,3 +45,18 @@ def connect(page, wait_idle, frame, source: str, target: str) -> None:
     (sn, sp), (tn, tp) = source.split("."), target.split(".")
     drag(page, handle(frame, sn, sp, "out"), handle(frame, tn, tp, "in"))
     wait_idle(page)
+
+
+def draw_truth_line(page, wait_idle, truth: dict) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Select the line_crossing node and draw the truth's count_line on the frame shown in its settings."""
+    page.frame_locator(CANVAS_IFRAME).locator('[data-testid="rf__node-line_crossing"]').click()
+    wait_idle(page)
+    drawing = page.locator("canvas").last
+    drawing.wait_for(state="attached")
+    drawing.scroll_into_view_if_needed()
+    box = drawing.bounding_box()
+    scale = box["width"] / truth["size"][0]
+    (x0, y0), (x1, y1) = truth["regions"]["count_line"]["points"]
+    drag_between(page, (box["x"] + x0 * scale, box["y"] + y0 * scale), (box["x"] + x1 * scale, box["y"] + y1 * scale))
+    wait_idle(page)
+    return (x0, y0), (x1, y1)

@@ -99,12 +99,22 @@ def wait_idle() -> Callable[..., None]:
     return wait_until_idle
 
 
-@pytest.fixture(scope="session")
-def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreamlitServer]:
-    """`streamlit run app.py` on a free port, with a fresh workbench home holding the demo clip."""
+def _demo_app(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[StreamlitServer]:
     from workbench.synth import generate
 
-    home = tmp_path_factory.mktemp("e2e-home")
+    home = tmp_path_factory.mktemp(name)
     generate("demo", home / "demo", seed=0)
     with start_streamlit(REPO / "app.py", home) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreamlitServer]:
+    """`streamlit run app.py` on a free port, with a fresh workbench home holding the demo clip."""
+    yield from _demo_app(tmp_path_factory, "e2e-home")
+
+
+@pytest.fixture(scope="module")
+def fresh_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreamlitServer]:
+    """The app on a workbench home nobody has used yet (only the demo clip `make run` makes), for one module."""
+    yield from _demo_app(tmp_path_factory, "fresh-home")

@@ -7,8 +7,7 @@ import json
 
 import pytest
 import yaml
-from e2e.build_steps import BLOCKS, CANVAS_IFRAME, PROGRESS, add_from_palette, connect, run_in_url, zh
-from e2e.harness import drag_between
+from e2e.build_steps import BLOCKS, CANVAS_IFRAME, PROGRESS, add_from_palette, connect, draw_truth_line, run_in_url, zh
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.slow
@@ -51,16 +50,7 @@ def test_build_draw_save_and_run_on_the_demo_clip(app_server, page, wait_idle, s
     assert frame.locator(".react-flow__edge").count() == 6
 
     # 4. draw the counting line on a real frame of the clip
-    frame.locator('[data-testid="rf__node-line_crossing"]').click()
-    wait_idle(page)
-    drawing = page.locator("canvas").last
-    drawing.wait_for(state="attached")
-    drawing.scroll_into_view_if_needed()
-    box = drawing.bounding_box()
-    scale = box["width"] / truth["size"][0]
-    (x0, y0), (x1, y1) = truth["regions"]["count_line"]["points"]
-    drag_between(page, (box["x"] + x0 * scale, box["y"] + y0 * scale), (box["x"] + x1 * scale, box["y"] + y1 * scale))
-    wait_idle(page)
+    (x0, y0), (x1, y1) = draw_truth_line(page, wait_idle, truth)
     shot(page, "flow-2-line-drawn")
 
     # 5. save; the file is the YAML the CLI runs, with the drawn line and the canvas positions

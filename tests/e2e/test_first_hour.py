@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 
 import pytest
 import yaml
-from e2e.build_steps import BLOCKS, CANVAS_IFRAME, PROGRESS, add_from_palette, connect, zh
-from e2e.harness import REPO, StreamlitServer, drag_between, start_streamlit
+from e2e.build_steps import BLOCKS, CANVAS_IFRAME, PROGRESS, add_from_palette, connect, draw_truth_line, zh
+from e2e.harness import REPO
 from playwright.sync_api import expect
 
 from workbench.spec import load_spec
@@ -27,17 +26,6 @@ pytestmark = pytest.mark.slow
 TEMPLATES = REPO / "pipelines"
 LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "about:")
 NAME = "东门计数"
-
-
-@pytest.fixture(scope="module")
-def fresh_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreamlitServer]:
-    """The app on a workbench home nobody has used yet (only the demo clip `make run` makes)."""
-    from workbench.synth import generate
-
-    home = tmp_path_factory.mktemp("first-hour")
-    generate("demo", home / "demo", seed=0)
-    with start_streamlit(REPO / "app.py", home) as server:
-        yield server
 
 
 def node_ids(page) -> list[str]:
@@ -131,15 +119,7 @@ def test_a_newcomers_first_hour_in_chinese(fresh_server, page, wait_idle, shot):
     expect(frame.locator(".react-flow__edge")).to_have_count(6)
 
     # 5. the counting line, drawn on a real frame; its "in" arrow is explained
-    frame.locator('[data-testid="rf__node-line_crossing"]').click()
-    wait_idle(page)
-    drawing = page.locator("canvas").last
-    drawing.scroll_into_view_if_needed()
-    box = drawing.bounding_box()
-    scale = box["width"] / truth["size"][0]
-    (x0, y0), (x1, y1) = truth["regions"]["count_line"]["points"]
-    drag_between(page, (box["x"] + x0 * scale, box["y"] + y0 * scale), (box["x"] + x1 * scale, box["y"] + y1 * scale))
-    wait_idle(page)
+    draw_truth_line(page, wait_idle, truth)
     expect(page.get_by_text(zh("app.forms.line_in_hint"))).to_be_visible()
     shot(page, "first-hour-3-line-drawn")
 
