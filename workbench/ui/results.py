@@ -99,6 +99,12 @@ def events_table(events: list[Event], folder: Path, lang: str, max_thumbs: int =
     return pd.DataFrame(rows, columns=list(EVENT_COLUMNS))
 
 
+def without_empty_pictures(table: pd.DataFrame) -> pd.DataFrame:
+    """The events table without its picture column when no event has a picture (a pipeline without a snapshot
+    sink): the browser would show "None" in every row."""
+    return table if table["snapshot"].notna().any() else table.drop(columns=["snapshot"])
+
+
 def series_name(ev: Event, lang: str, with_region: bool) -> str:
     """`line crossing in`, or `count_line line crossing in` when the run has several lines/zones."""
     parts = [ev.region if with_region else "", event_type_name(ev.type, lang), direction_name(ev.direction, lang)]
@@ -194,7 +200,9 @@ def show_results(status: jobs.RunStatus, lang: str) -> None:
     else:
         if len(table) > MAX_THUMBS:
             st.caption(t("app.run.events_truncated", lang, shown=MAX_THUMBS, count=len(table)))
-        st.dataframe(table, column_config=event_column_config(lang), hide_index=True, row_height=64)
+        shown = without_empty_pictures(table)
+        st.dataframe(shown, column_config=event_column_config(lang), hide_index=True,
+                     row_height=64 if "snapshot" in shown else None)
         st.subheader(t("app.run.counts", lang))
         chart = alt.Chart(counts).mark_line(interpolate="step-after", point=True).encode(
             x=alt.X("pts:Q", title=t("app.run.counts_axis", lang)),

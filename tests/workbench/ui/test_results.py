@@ -75,6 +75,9 @@ def test_events_table_speaks_the_users_language_and_shows_pictures(tmp_path):
                                         t("app.run.direction.in", "zh")]
     assert results.events_table(events, tmp_path, "en", max_thumbs=0)["snapshot"].isna().all()
     assert list(table["class_name"]) == ["车辆"] * 3, "the class in words, not the detector's 'vehicle'"
+    assert "snapshot" in results.without_empty_pictures(table)
+    no_pictures = results.events_table(events, tmp_path, "zh", max_thumbs=0)
+    assert "snapshot" not in results.without_empty_pictures(no_pictures), "no column of 'None'"
     assert labels.class_label("forklift", "zh") == "forklift", "a model's own class shows as it is"
 
 
