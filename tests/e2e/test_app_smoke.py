@@ -38,7 +38,7 @@ def test_app_opens_in_chinese_switches_to_english_and_finds_a_block(app_server, 
 
     nav_link(page, "blocks").click()
     wait_idle(page)
-    expect(page).to_have_url(re.compile(r"/blocks$"))
+    expect(page).to_have_url(re.compile(r"/blocks\?lang=en$"))  # the language stays in the address
     expect(page.locator("h1").first).to_have_text(t("app.blocks.title", "en"))
     search = page.get_by_label(t("app.blocks.search", "en"))
     search.fill("line")
