@@ -73,7 +73,7 @@ def test_build_draw_save_and_run_on_the_demo_clip(app_server, page, wait_idle, s
     # 6. run it on the demo clip; a browser refresh while it runs keeps it open (its id is in the address)
     page.get_by_role("button", name=zh("app.build.run")).click()
     wait_idle(page)
-    page.get_by_text(zh("app.run.clip_demo"), exact=True).click()
+    page.get_by_text(zh("app.picker.demo"), exact=True).click()
     wait_idle(page)
     page.get_by_role("button", name=zh("app.run.start_button")).click()
     page.locator(PROGRESS).first.wait_for(state="visible", timeout=60_000)
