@@ -19,6 +19,7 @@ from e2e.build_steps import BLOCKS, CANVAS_IFRAME, PROGRESS, add_from_palette, c
 from e2e.harness import REPO
 from playwright.sync_api import expect
 
+from workbench.i18n import t
 from workbench.spec import load_spec
 
 pytestmark = pytest.mark.slow
@@ -209,3 +210,23 @@ def test_a_newcomers_first_hour_in_chinese(fresh_server, page, wait_idle, shot):
 
     assert not outside, f"requests that left 127.0.0.1: {sorted(set(outside))}"
 
+
+
+def test_switching_language_keeps_choices_and_a_refresh_keeps_the_language(fresh_server, page, wait_idle, shot):
+    """Streamlit's browser side remembers a choice by its label: after the labels were translated the Run page's
+    video choice showed nothing chosen. The language itself was lost on refresh."""
+    page.goto(fresh_server.url + "/run")
+    wait_idle(page)
+    page.locator(".st-key-run_clip_kind").get_by_text(zh("app.picker.server"), exact=True).click()
+    wait_idle(page)
+    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").click()
+    page.get_by_role("option", name="English").click()
+    wait_idle(page)
+    chosen = page.locator(".st-key-run_clip_kind input:checked")
+    expect(chosen).to_have_count(1)
+    checked_label = page.locator(".st-key-run_clip_kind label").filter(has=page.locator("input:checked"))
+    expect(checked_label).to_contain_text(t("app.picker.server", "en"))
+    page.reload()
+    wait_idle(page)
+    expect(page.locator("h1").first).to_have_text(t("app.run.title", "en"))
+    shot(page, "first-hour-8-language-kept", whole=False)
