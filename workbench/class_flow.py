@@ -67,8 +67,12 @@ def reaching_classes(spec: PipelineSpec, registry: BlockRegistry) -> dict[str, C
 
 def _output(block: Any, config: dict[str, Any], upstream: Classes) -> Classes:
     try:
-        return block.output_classes(block.Config.model_validate(config), upstream)
+        config_object = block.Config.model_validate(config)
     except (ValidationError, ValueError, TypeError):  # a bad setting is reported by validation itself
+        return None
+    try:
+        return block.output_classes(config_object, upstream)
+    except Exception:  # a plugin's own answer failing must not break validation: unknown, so nothing is warned about
         return None
 
 
