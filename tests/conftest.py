@@ -5,11 +5,11 @@ from __future__ import annotations
 import gzip
 import os
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
 import pytest
+from services.debian import apt_install
 
 os.environ.setdefault("WORKBENCH_LANG", "en")
 os.environ.setdefault("YOLO_OFFLINE", "1")
@@ -24,10 +24,7 @@ BUNDLED_ZOO = Path(__file__).resolve().parents[1] / "model_zoo"
 def vtest_video() -> Path:
     """vtest.avi (768x576 street scene with pedestrians); installs Debian's opencv-doc when it is missing."""
     if not VTEST.exists() and not VTEST.with_suffix(".avi.gz").exists():
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update"], check=True, env=env, capture_output=True)
-        subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "opencv-doc"], check=True, env=env,
-                       capture_output=True)
+        apt_install("opencv-doc")
     if VTEST.exists():
         return VTEST
     packed = VTEST.with_suffix(".avi.gz")  # in case the package compresses its examples
@@ -35,6 +32,18 @@ def vtest_video() -> Path:
     with gzip.open(packed) as src, open(VTEST, "wb") as dst:
         shutil.copyfileobj(src, dst)
     return VTEST
+
+
+@pytest.fixture(scope="session")
+def cjk_font() -> Path:
+    """A font that draws Chinese (workbench.fonts); installs Debian's fonts-noto-cjk when this machine has none."""
+    from workbench.fonts import cjk_font as find
+
+    if find() is None:
+        apt_install("fonts-noto-cjk")
+    font = find()
+    assert font is not None, "fonts-noto-cjk is installed but workbench.fonts finds no CJK font"
+    return font
 
 
 @pytest.fixture

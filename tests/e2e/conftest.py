@@ -8,7 +8,6 @@ port with its own workbench home and the demo clip). The helpers behind them are
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,6 +24,7 @@ from e2e.harness import (
     start_streamlit,
     wait_until_idle,
 )
+from services.debian import apt_install
 
 
 # -- the browser ------------------------------------------------------------------------------------------------------
@@ -33,11 +33,8 @@ def chromium_path() -> Path:
     """Debian's chromium and a Chinese font; installed with apt-get when missing (Playwright cannot download browsers
     here, and without a CJK font every Chinese label is an empty box in the screenshots)."""
     if not (CHROMIUM.exists() and CJK_FONT.exists()):
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         try:
-            subprocess.run(["apt-get", "update"], check=True, env=env, capture_output=True)
-            subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", *DEBIAN_PACKAGES], check=True,
-                           env=env, capture_output=True)
+            apt_install(*DEBIAN_PACKAGES)
         except (OSError, subprocess.CalledProcessError) as exc:
             detail = getattr(exc, "stderr", b"") or b""
             pytest.fail(f"`apt-get install -y {' '.join(DEBIAN_PACKAGES)}` failed ({exc}): "

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
+from services.debian import apt_install
 from services.ports import free_ports
 from services.process import spawn, stop
 
@@ -34,10 +35,7 @@ def ensure_gstreamer() -> None:
     """Install the GStreamer RTSP server packages with apt-get unless the system python can already import them."""
     if subprocess.run([SYSTEM_PYTHON, "-c", PROBE], capture_output=True).returncode == 0:
         return
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update"], check=True, env=env, capture_output=True)
-    subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", *DEBIAN_PACKAGES], check=True, env=env,
-                   capture_output=True)
+    apt_install(*DEBIAN_PACKAGES)
     subprocess.run([SYSTEM_PYTHON, "-c", PROBE], check=True, capture_output=True)
 
 

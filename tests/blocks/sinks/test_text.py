@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from support import make_frame
 
 from blocks.sinks.annotated_video import AnnotatedVideo, AnnotatedVideoConfig, counter_text
 from workbench.block import StreamContext
 from workbench.events import Event
-from workbench.fonts import cjk_font, draw_panel
-
-FONT = cjk_font()
-needs_font = pytest.mark.skipif(FONT is None, reason="no CJK font on this machine (make install adds fonts-noto-cjk)")
+from workbench.fonts import draw_panel
 
 
 def panel(text: str, font: str | None) -> np.ndarray:
@@ -26,10 +22,9 @@ def test_without_a_font_chinese_characters_all_look_the_same():
     assert np.array_equal(panel("进 3", None), panel("出 3", None))
 
 
-@needs_font
-def test_with_a_cjk_font_two_chinese_words_are_drawn_differently():
-    assert not np.array_equal(panel("进 3", str(FONT)), panel("出 3", str(FONT)))
-    assert panel("进 3", str(FONT))[10:40, 12:40].max() > 200, "white text on the panel"
+def test_with_a_cjk_font_two_chinese_words_are_drawn_differently(cjk_font):
+    assert not np.array_equal(panel("进 3", str(cjk_font)), panel("出 3", str(cjk_font)))
+    assert panel("进 3", str(cjk_font))[10:40, 12:40].max() > 200, "white text on the panel"
 
 
 def test_counters_speak_the_videos_language():
@@ -37,8 +32,7 @@ def test_counters_speak_the_videos_language():
     assert counter_text("gate", {"in": 3}, "en") == "gate in 3"
 
 
-@needs_font
-def test_a_chinese_video_says_so_in_its_summary(tmp_path):
+def test_a_chinese_video_says_so_in_its_summary(tmp_path, cjk_font):
     block = AnnotatedVideo(AnnotatedVideoConfig(flash_seconds=0), "video")
     block.load()
     state = block.start(StreamContext(out_dir=tmp_path, source="t.mp4", fps=25.0, frame_size=(320, 240)))
