@@ -38,10 +38,10 @@ def keep(draft: Draft, who: str = DEFAULT_WHO, home: Path | None = None) -> bool
     """Write the draft when it has unsaved changes (and they differ from what is on disk), remove the file when it
     has none or is empty. True when something was written."""
     path = autosave_path(who, home)
-    if not draft.dirty or not draft.spec.nodes:  # an empty canvas is nothing to lose
+    text = draft.spec.to_yaml()
+    if text == draft.saved_yaml or not draft.spec.nodes:  # saved, or an empty canvas: nothing to lose
         path.unlink(missing_ok=True)
         return False
-    text = draft.spec.to_yaml()
     record = {"yaml": text, "name": draft.name, "template": draft.template, "opened_as": draft.opened_as,
               "saved_yaml": draft.saved_yaml, "saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     try:

@@ -7,9 +7,14 @@ from typing import Any
 CATEGORY_ORDER = ("sources", "detection", "filters", "tracking", "rules", "sinks")
 
 
+def search_text(block: dict[str, Any]) -> str:
+    """What a search matches: the block's type id, titles and descriptions in every language, lower case."""
+    return " ".join([block["type"], *block["title"].values(), *block["description"].values()]).lower()
+
+
 def matches(block: dict[str, Any], query: str) -> bool:
-    """True when every word of `query` appears in the block's type id, title or description (any language)."""
-    text = " ".join([block["type"], *block["title"].values(), *block["description"].values()]).lower()
+    """True when every word of `query` appears in the block's `search_text` (the canvas' palette does the same)."""
+    text = search_text(block)
     return all(word in text for word in query.lower().split())
 
 
@@ -21,7 +26,7 @@ def palette_view(catalog: list[dict[str, Any]], lang: str) -> list[dict[str, Any
     return [{"category": category, "label": t(f"app.blocks.category.{category}", lang),
              "blocks": [{"type": b["type"], "title": b["title"][lang],
                          "description": b["description"][lang].split("\n")[0][:140],
-                         "search": " ".join([b["type"], *b["title"].values(), *b["description"].values()]).lower()}
+                         "search": search_text(b)}
                         for b in blocks]}
             for category, blocks in palette_groups(catalog, lang)]
 
