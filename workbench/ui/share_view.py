@@ -6,6 +6,7 @@ the site settings an imported pipeline still waits for. The page (workbench/ui/p
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -97,6 +98,15 @@ class EntryRow:
     metrics: dict[str, float]
     created: str
     problem: Problem | None = None
+
+
+MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+
+
+def as_plain_markdown(text: str) -> str:
+    """`text` from another district, escaped so Markdown shows it as written (no link, image or formatting: an image
+    would make every viewer's browser fetch the publisher's URL)."""
+    return MARKDOWN_SPECIALS.sub(r"\\\1", text)
 
 
 def entry_row(entry: Entry, lang: str) -> EntryRow:

@@ -187,3 +187,12 @@ def test_publish_from_a_registered_mlflow_model_version(registry, untrained_pt, 
         view.publish_version(registry, yolo, lambda f, p: None, name="gate-mlflow", version="1.0.0",
                              district="haidian", description=DESCRIPTION, model_version="gate-model/2")
     assert [p.code for p in caught.value.problems] == ["registry_version_exists"]
+
+
+def test_a_display_name_from_another_district_is_shown_as_written_not_as_markdown():
+    """An image in a title would make every viewer's browser fetch the publisher's URL."""
+    from workbench.ui.share_view import as_plain_markdown
+
+    shown = as_plain_markdown("渣土车 ![x](http://evil.example/p.png) **big**")
+    assert shown == r"渣土车 \!\[x\]\(http://evil\.example/p\.png\) \*\*big\*\*"
+    assert as_plain_markdown("东门计数") == "东门计数"

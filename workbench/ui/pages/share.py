@@ -101,7 +101,8 @@ def _row(entry: Entry) -> None:
     row = view.entry_row(entry, lang())
     with st.container(border=True):
         head, badge, button = st.columns([6, 2, 1])
-        shown = row.title if row.title == row.name else f"{row.title} ({row.name})"
+        title = view.as_plain_markdown(row.title)  # free text from the publishing district
+        shown = title if row.title == row.name else f"{title} ({row.name})"
         head.markdown(f"**{shown}** `{row.version}` · {row.district}")
         with badge:
             _badge(row.trust)
