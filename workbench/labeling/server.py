@@ -46,16 +46,19 @@ def labelstudio_home() -> Path:
 
 
 def default_venv() -> Path:
-    return workbench_home() / "labelstudio-venv"
+    """Label Studio's own venv: `WORKBENCH_LABELSTUDIO_VENV` (one the operator installed), else
+    `<home>/labelstudio-venv`."""
+    configured = os.environ.get("WORKBENCH_LABELSTUDIO_VENV", "").strip()
+    return Path(configured) if configured else workbench_home() / "labelstudio-venv"
 
 
-def local_server_info() -> LocalServer | None:
+def local_server_info(home: Path | None = None) -> LocalServer | None:
     """The server `workbench labelstudio start` last started (its `server.json`), or None."""
-    info = labelstudio_home() / "server.json"
+    home = home or labelstudio_home()
+    info = home / "server.json"
     if not info.is_file():
         return None
     d = json.loads(info.read_text(encoding="utf-8"))
-    home = labelstudio_home()
     return LocalServer(url=d["url"], port=int(d["port"]), data_dir=home / "data", token_file=home / "token",
                        credentials_file=home / "credentials.json", log_file=home / "server.log")
 

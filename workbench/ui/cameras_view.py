@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
 from workbench.errors import PipelineInvalid, WorkbenchError
@@ -21,21 +20,59 @@ from workbench.ui.library import PipelineEntry, list_pipelines
 from workbench.ui.results import event_column_config, events_table
 from workbench.validate import errors_only, validate
 
-EDITOR_KEY, VERSION_KEY, PARAM = "cameras_editor", "cameras_editor_version", "serve"
+ROWS_KEY, NEXT_KEY, ID_KEY, URL_KEY = "cameras_rows", "cameras_next_row", "cameras_id", "cameras_url"
+PARAM = "serve"
 REFRESH_S = 2
 EVENTS_SHOWN, LOG_TAIL_BYTES = 10, 6000
 
 
 # -- starting --------------------------------------------------------------------------------------------------------
-def camera_rows(table: pd.DataFrame) -> list[dict[str, str]]:
-    """The editor's rows as cameras: text trimmed, rows left fully empty dropped (half-filled rows are kept, so the
+def camera_rows(rows: list[int]) -> list[dict[str, str]]:
+    """The typed rows as cameras: text trimmed, rows left fully empty dropped (half-filled rows are kept, so the
     check names what is missing)."""
-    rows = []
-    for record in table.to_dict("records"):
-        cam = {k: "" if pd.isna(record.get(k)) else str(record.get(k)).strip() for k in ("id", "url")}
-        if cam["id"] or cam["url"]:
-            rows.append(cam)
-    return rows
+    typed = [{"id": str(st.session_state.get(f"{ID_KEY}::{n}") or "").strip(),
+              "url": str(st.session_state.get(f"{URL_KEY}::{n}") or "").strip()} for n in rows]
+    return [cam for cam in typed if cam["id"] or cam["url"]]
+
+
+def _rows() -> list[int]:
+    """The numbers of the camera rows on screen (each row's inputs are keyed by its number, so removing one row keeps
+    what was typed in the others)."""
+    if not st.session_state.get(ROWS_KEY):
+        _reset_rows()
+    return st.session_state[ROWS_KEY]
+
+
+def _reset_rows() -> None:
+    start = st.session_state.get(NEXT_KEY, 0)
+    st.session_state[ROWS_KEY], st.session_state[NEXT_KEY] = [start], start + 1
+
+
+def _add_row() -> None:
+    n = st.session_state.get(NEXT_KEY, 0)
+    st.session_state[ROWS_KEY] = [*_rows(), n]
+    st.session_state[NEXT_KEY] = n + 1
+
+
+def _remove_row(n: int) -> None:
+    st.session_state[ROWS_KEY] = [r for r in _rows() if r != n]
+
+
+def camera_inputs() -> list[dict[str, str]]:
+    """One row of plain inputs per camera (typed into directly, no double-click), a remove button per row and one to
+    add a row; returns the cameras typed so far."""
+    rows = _rows()
+    for index, n in enumerate(rows):
+        ident, url, remove = st.columns([2, 6, 1], vertical_alignment="bottom")
+        shown = index == 0  # labels once, above the first row
+        ident.text_input(tr("app.cameras.col.id"), key=f"{ID_KEY}::{n}", max_chars=100, placeholder="gate-1",
+                         help=tr("app.cameras.col.id_help"), label_visibility="visible" if shown else "collapsed")
+        url.text_input(tr("app.cameras.col.url"), key=f"{URL_KEY}::{n}", placeholder="rtsp://",
+                       help=tr("app.cameras.col.url_help"), label_visibility="visible" if shown else "collapsed")
+        remove.button("✕", key=f"cameras_remove::{n}", help=tr("app.cameras.remove_row"), disabled=len(rows) == 1,
+                      on_click=_remove_row, args=(n,))
+    st.button(tr("app.cameras.add_row"), key="cameras_add", on_click=_add_row)
+    return camera_rows(rows)
 
 
 def _pipeline_label(entry: PipelineEntry) -> str:
@@ -65,14 +102,7 @@ def start_form() -> None:
         _show_problems(problems)
         return
     st.markdown(f"**{tr('app.cameras.table')}**")
-    cc = st.column_config
-    version = st.session_state.setdefault(VERSION_KEY, 0)
-    table = st.data_editor(
-        pd.DataFrame({"id": pd.Series(dtype="object"), "url": pd.Series(dtype="object")}), num_rows="dynamic",
-        hide_index=True, key=f"{EDITOR_KEY}::{version}", width="stretch", column_config={
-            "id": cc.TextColumn(tr("app.cameras.col.id"), help=tr("app.cameras.col.id_help"), max_chars=100),
-            "url": cc.TextColumn(tr("app.cameras.col.url"), help=tr("app.cameras.col.url_help"))})
-    cameras = camera_rows(table)
+    cameras = camera_inputs()
     if st.button(tr("app.cameras.start_button"), type="primary", key="cameras_start"):
         if not cameras:
             st.error(tr("app.cameras.no_rows"))
@@ -83,7 +113,7 @@ def start_form() -> None:
             st.markdown(f"**{tr('app.cameras.problems')}**")
             _show_problems(exc.problems)
             return
-        st.session_state[VERSION_KEY] = version + 1  # a fresh, empty table for the next group
+        _reset_rows()  # a fresh, empty row for the next group
         st.query_params[PARAM] = serve_id
         st.rerun()
 

@@ -42,10 +42,13 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def _app(home: Path, lang: str = "en", rows: list[dict] | None = None) -> AppTest:
     at = AppTest.from_function(_page, default_timeout=60)
     at.session_state["lang"] = lang
-    if rows is not None:  # what the user typed into the cameras table
-        at.session_state["cameras_editor::0"] = {"edited_rows": {}, "added_rows": rows, "deleted_rows": []}
     at.run()
     at.selectbox(key="cameras_pipeline").set_value(str(home / "pipelines" / "count.yaml")).run()
+    for n, row in enumerate(rows or []):  # typed row by row, the way a user does
+        if n:
+            at.button(key="cameras_add").click().run()
+        at.text_input(key=f"cameras_id::{n}").input(row["id"])
+        at.text_input(key=f"cameras_url::{n}").input(row["url"]).run()
     assert not at.exception, at.exception
     return at
 
@@ -72,7 +75,24 @@ def test_the_page_renders_in_chinese(home):
     assert at.title[0].value == t("app.cameras.title", "zh")
     assert at.button(key="cameras_start").label == t("app.cameras.start_button", "zh")
     assert t("app.cameras.no_serves", "zh") in [c.value for c in at.caption]
-    assert at.data_editor[0].editing_mode == "dynamic"
+    assert at.text_input(key="cameras_id::0").label == t("app.cameras.col.id", "zh")
+    assert at.button(key="cameras_add").label == t("app.cameras.add_row", "zh")
+
+
+def test_rows_are_added_and_removed_without_losing_what_was_typed(home):
+    at = _app(home, rows=[{"id": "a", "url": "rtsp://10.0.0.1/a"}, {"id": "b", "url": "rtsp://10.0.0.1/b"},
+                          {"id": "c", "url": "rtsp://10.0.0.1/c"}])
+    at.button(key="cameras_remove::1").click().run()
+    assert [i.value for i in at.text_input if i.key.startswith("cameras_id::")] == ["a", "c"]
+    assert [i.value for i in at.text_input if i.key.startswith("cameras_url::")] == ["rtsp://10.0.0.1/a",
+                                                                                     "rtsp://10.0.0.1/c"]
+
+
+def test_start_with_no_camera_typed_says_what_to_type(home):
+    at = _app(home)
+    at.button(key="cameras_start").click().run()
+    assert [e.value for e in at.error] == [t("app.cameras.no_rows", "en")]
+    assert serve_jobs.list_serves() == []
 
 
 def test_a_camera_group_started_on_the_page_shows_health_and_stops(home, traffic_clip):

@@ -103,10 +103,13 @@ def test_import_sample_and_extract_through_the_page(home, video, lang):
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_without_a_server_label_studio_says_how_to_set_it_up(home, lang):
+def test_without_a_server_label_studio_offers_to_start_one(home, lang, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_LABELSTUDIO_VENV", str(home / "no-venv-yet"))
     at = _app(lang)
-    not_configured = Problem("labelstudio_no_url", node="labelstudio").message(lang)
-    assert not_configured in _texts(at.info)  # a to-do, not a failure
+    assert at.button(key="clips_ls_start").label == t("app.clips.ls_start", lang)
+    assert t("app.clips.ls_start_help_install", lang) in _texts(at.caption)  # says the first start installs it
+    no_server = Problem("labelstudio_no_url", node="labelstudio").message(lang)
+    assert not _texts(at.error) and no_server not in _texts(at.info)  # a to-do with a button, not a failure
     assert at.button(key="clips_push").disabled and at.button(key="clips_pull").disabled
 
     at.button(key="clips_build").click().run()
@@ -130,7 +133,15 @@ def test_an_unreachable_server_is_named_and_rechecked_on_demand(home, monkeypatc
     at.run()  # the result is kept until the user asks again
     assert error in _texts(at.error)
     at.button(key="clips_ls_recheck").click().run()
-    assert Problem("labelstudio_no_url", node="labelstudio").message("en") in _texts(at.info)
+    assert not [e for e in _texts(at.error) if url in e]
+    assert at.button(key="clips_ls_start")  # now it may start its own
+
+
+def test_a_configured_server_offers_no_local_start(home, monkeypatch):
+    monkeypatch.setenv("LABEL_STUDIO_URL", "http://127.0.0.1:9")
+    at = _app("en")
+    assert not [b for b in at.button if b.key == "clips_ls_start"]
+    assert t("app.clips.ls_setup_hint", "en") in _texts(at.caption)
 
 
 @pytest.mark.parametrize("lang", LANGS)

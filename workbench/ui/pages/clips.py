@@ -19,6 +19,7 @@ from workbench.finetune.clips import Clip, ClipLibrary
 from workbench.ui import clips_view as view
 from workbench.ui.common import lang, tr
 from workbench.ui.forms import ModelChoice, model_choices, model_label
+from workbench.ui.labelstudio_panel import configured_elsewhere, launcher_changed, local_server_panel
 
 VIDEO_TYPES = ["mp4", "avi", "mkv", "mov", "m4v", "webm", "mpg", "mpeg", "ts", "flv", "wmv"]
 SOURCES = ("upload", "path")
@@ -208,6 +209,9 @@ def _recheck() -> None:
 
 def _label_studio(library: ClipLibrary) -> None:
     st.subheader(tr("app.clips.ls"))
+    local = not configured_elsewhere()  # the workbench may start its own Label Studio
+    if local and launcher_changed():
+        _recheck()
     status: view.LabelStudioStatus | None = st.session_state.get(STATUS_KEY)
     if status is None:
         with st.spinner(tr("app.clips.ls_checking")):
@@ -216,9 +220,13 @@ def _label_studio(library: ClipLibrary) -> None:
         where = tr("app.clips.ls_local") if status.local else status.url
         st.success(tr("app.clips.ls_connected", url=status.url, where=where, source=status.token_source))
     else:
-        for problem in status.problems:  # nothing configured yet is a to-do, not a failure
-            (st.info if problem.code == "labelstudio_no_url" else st.error)(problem.message(lang()))
-        st.caption(tr("app.clips.ls_setup_hint"))
+        for problem in status.problems:  # nothing configured, with a start button below, is no problem to show
+            if not (local and problem.code == "labelstudio_no_url"):
+                st.error(problem.message(lang()))
+        if not local:
+            st.caption(tr("app.clips.ls_setup_hint"))
+    if local:
+        local_server_panel(_recheck)
     st.button(tr("app.clips.ls_recheck"), key="clips_ls_recheck", on_click=_recheck)
 
     title = st.text_input(tr("app.clips.project"), value="workbench", key="clips_project",
