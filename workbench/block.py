@@ -63,6 +63,9 @@ class Block(ABC, Generic[C]):
     outputs: ClassVar[tuple[Port, ...]] = ()
     # Config fields that describe the site (lines, zones, calibration), not the algorithm: redrawn on import.
     site_fields: ClassVar[tuple[str, ...]] = ()
+    # Config fields holding a file path the block writes that may leave the run folder (e.g. a shared database):
+    # validation checks them with workbench.write_paths.writable_path, as start() does.
+    write_fields: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: C, node_id: str = "") -> None:
         """Cheap: keep the settings. Heavy resources are loaded in `load()`."""

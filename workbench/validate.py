@@ -10,16 +10,16 @@ from pydantic import ValidationError
 
 from workbench.block import SourceBlock
 from workbench.class_flow import class_problems
-from workbench.errors import Problem
+from workbench.errors import Problem, WorkbenchError
 from workbench.i18n import has
 from workbench.kinds import fits
 from workbench.registry import BlockRegistry
-from workbench.spec import PipelineSpec
+from workbench.spec import PipelineSpec, count_problems
 
 
 def validate(spec: PipelineSpec, registry: BlockRegistry) -> list[Problem]:
     """All problems of the pipeline: nodes, settings, edges, required inputs, cycles, sources, reachability."""
-    problems: list[Problem] = []
+    problems: list[Problem] = count_problems(spec.nodes, spec.edges)
     classes = {}
     seen: set[str] = set()
     for node in spec.nodes:
@@ -40,6 +40,7 @@ def validate(spec: PipelineSpec, registry: BlockRegistry) -> list[Problem]:
     problems += _graph_problems(spec, classes)
     problems += class_problems(spec, registry)
     problems += _source_file_problems(spec, classes)
+    problems += _write_path_problems(spec, classes)
     problems += [Problem("layout_unknown_node", node=node_id, field="layout", severity="warning")
                  for node_id in spec.layout if node_id not in seen]
     return problems + site_pending_problems(spec)
@@ -166,6 +167,25 @@ def _source_file_problems(spec: PipelineSpec, classes: dict[str, type]) -> list[
         if location and "://" not in location and not Path(location).expanduser().exists():
             out.append(Problem("source_file_missing", node=node.id, field=block.location_field, severity="warning",
                                params={"path": location}))
+    return out
+
+
+def _write_path_problems(spec: PipelineSpec, classes: dict[str, type]) -> list[Problem]:
+    """Files a block would write outside the run folder and the operator's write_dirs (`block.write_fields`): the
+    same check as at run time (workbench.write_paths), shown before a run."""
+    from workbench.write_paths import writable_path
+
+    out: list[Problem] = []
+    for node in spec.nodes:
+        block = classes.get(node.id)
+        for name in getattr(block, "write_fields", ()):
+            value = node.config.get(name)
+            if not isinstance(value, str) or not value.strip():
+                continue
+            try:
+                writable_path(value, None, node.id, name)
+            except WorkbenchError as exc:  # write_outside, or a broken policy file (policy_invalid)
+                out += [p for p in exc.problems if p not in out]
     return out
 
 

@@ -1,4 +1,8 @@
-"""Helpers shared by the sink blocks: where in the run folder a sink writes, and plain file-name settings."""
+"""Helpers shared by the sink blocks: where in the run folder a sink writes, and plain file-name settings.
+
+Every file or folder a sink writes goes through `workbench.write_paths.writable_path` (the run folder, or a folder the
+operator's policy lists in write_dirs; symlinks and '..' resolved first).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from pathlib import Path
 
 from workbench.block import StreamContext
 from workbench.errors import BlockError
+from workbench.write_paths import writable_path
 
 _PLAIN = re.compile(r"^[^/\\:*?\"<>|\x00-\x1f]+$")
 
@@ -42,3 +47,11 @@ def run_folder(ctx: StreamContext, node: str, field: str) -> Path | None:
     if ctx.out_dir is None:
         return None
     return ensure_writable(Path(ctx.out_dir), node, field)
+
+
+def run_file(ctx: StreamContext, name: str | Path, node: str, field: str) -> Path | None:
+    """Where to write `name` in the run folder (checked writable, `name` checked by `writable_path`: a symlink
+    there that leads outside is refused); None when the stream has no run folder."""
+    if run_folder(ctx, node, field) is None:
+        return None
+    return writable_path(name, ctx.out_dir, node, field)

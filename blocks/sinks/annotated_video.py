@@ -14,7 +14,7 @@ import numpy as np
 import supervision as sv
 from pydantic import Field, field_validator
 
-from blocks.sinks._common import plain_name, run_folder
+from blocks.sinks._common import plain_name, run_file
 from workbench.block import Block, BlockConfig, Overlay, StreamContext
 from workbench.errors import BlockError
 from workbench.events import Event
@@ -113,9 +113,8 @@ class AnnotatedVideo(Block[AnnotatedVideoConfig]):
                                                  text_position=sv.Position.TOP_LEFT)
 
     def start(self, ctx: StreamContext) -> _State:
-        folder = run_folder(ctx, self.node_id, "filename")
-        state = _State(path=folder / self.config.filename if folder else None, fps=ctx.fps, size=ctx.frame_size,
-                       overlays=ctx.overlays,
+        state = _State(path=run_file(ctx, self.config.filename, self.node_id, "filename"), fps=ctx.fps,
+                       size=ctx.frame_size, overlays=ctx.overlays,
                        trace=sv.TraceAnnotator(color=PALETTE, position=sv.Position.BOTTOM_CENTER,
                                                trace_length=self.config.trace_length,
                                                thickness=self.config.thickness))

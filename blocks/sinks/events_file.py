@@ -16,6 +16,7 @@ from workbench.errors import BlockError
 from workbench.events import CSV_COLUMNS, Event
 from workbench.frames import Frame
 from workbench.kinds import Kind, Port
+from workbench.write_paths import writable_path
 
 
 class EventsFileConfig(BlockConfig):
@@ -56,17 +57,20 @@ class EventsFile(Block[EventsFileConfig]):
         formats = dict.fromkeys(self.config.formats)  # keep order, drop repeats
         try:
             if "jsonl" in formats:
-                path = folder / f"{self.config.name}.jsonl"
+                path = writable_path(f"{self.config.name}.jsonl", folder, self.node_id, "name")
                 state.jsonl = open(path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115 - closed in finish()
                 state.files.append(path.name)
             if "csv" in formats:
-                path = folder / f"{self.config.name}.csv"
+                path = writable_path(f"{self.config.name}.csv", folder, self.node_id, "name")
                 # utf-8-sig: the BOM makes Excel (Windows, Chinese locale) read the file as UTF-8 instead of GBK.
                 state.csv_file = open(path, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
                 state.csv_writer = csv.DictWriter(state.csv_file, fieldnames=CSV_COLUMNS)
                 state.csv_writer.writeheader()
                 state.csv_file.flush()
                 state.files.append(path.name)
+        except BlockError:
+            self._close(state)
+            raise
         except OSError as exc:
             self._close(state)
             raise BlockError("sink_unwritable", self.node_id, "name", path=str(folder / self.config.name),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from workbench.errors import BlockError
 from workbench.events import Event
 from workbench.frames import Frame
 from workbench.kinds import Kind, Port
+from workbench.write_paths import writable_path
 
 
 class SnapshotsConfig(BlockConfig):
@@ -67,7 +69,8 @@ class Snapshots(Block[SnapshotsConfig]):
     def start(self, ctx: StreamContext) -> _State:
         if ctx.out_dir is None:
             return _State(folder=None)
-        return _State(folder=ensure_writable(Path(ctx.out_dir) / self.config.folder, self.node_id, "folder"))
+        folder = writable_path(self.config.folder, ctx.out_dir, self.node_id, "folder")  # a symlink out is refused
+        return _State(folder=ensure_writable(folder, self.node_id, "folder"))
 
     def process(self, state: _State, frame: Frame, inputs: Mapping[str, Any]) -> dict[str, Any]:
         events: tuple[Event, ...] = inputs.get("events", ())
@@ -93,7 +96,9 @@ class Snapshots(Block[SnapshotsConfig]):
         stem = f"{event.frame:06d}_{safe_part(event.node)}_{safe_part(event.type)}_{track}"
         path = state.folder / f"{stem}.jpg"
         n = 1
-        while path.exists():  # two events of one node, type and track in the same frame (e.g. two lines)
+        # two events of one node, type and track in the same frame (e.g. two lines); lexists: a name taken by anything,
+        # even a dangling symlink (imwrite would follow it out of the folder), is skipped
+        while os.path.lexists(path):
             n += 1
             path = state.folder / f"{stem}_{n}.jpg"
         if not cv2.imwrite(str(path), crop, [cv2.IMWRITE_JPEG_QUALITY, self.config.jpeg_quality]):

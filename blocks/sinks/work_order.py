@@ -22,6 +22,7 @@ from workbench.errors import BlockError
 from workbench.events import Event
 from workbench.frames import Frame
 from workbench.kinds import Kind, Port
+from workbench.write_paths import writable_path
 
 STATUSES = ("open", "dispatched", "closed")  # closed set; an order starts open
 
@@ -115,8 +116,9 @@ def _event_seconds(event: Event) -> float:
 
 class WorkOrderConfig(BlockConfig):
     database: str = Field("work_orders.sqlite", min_length=1, max_length=1000,
-                          description="SQLite file of the queue: a name is kept in the run folder; "
-                                      "an absolute path lets many runs and cameras share one queue")
+                          description="SQLite file of the queue: a name is kept in the run folder; an absolute path "
+                                      "(inside a folder the operator's write_dirs lists) lets many runs and cameras "
+                                      "share one queue")
     site: str = Field("", max_length=200, description="Site the camera watches (e.g. the construction site's name)")
     event_types: tuple[str, ...] = Field((), max_length=50,
                                          description="Event types that create orders (e.g. stopped, wrong_way); "
@@ -142,15 +144,21 @@ class WorkOrder(Block[WorkOrderConfig]):
     Config = WorkOrderConfig
     inputs = (Port("events", Kind.EVENTS, many=True, description="Events from one or more rules"),)
     outputs = (Port("events", Kind.EVENTS, description="The same events, with the work order id filled in"),)
+    write_fields = ("database",)
 
     def start(self, ctx: StreamContext) -> _State:
         camera = ctx.camera or ctx.source
-        path = Path(self.config.database).expanduser()
-        if not path.is_absolute():
-            if ctx.out_dir is None:  # a preview without a run folder opens no orders
-                return _State(conn=None, camera=camera)
-            path = Path(ctx.out_dir) / path
-            path.parent.mkdir(parents=True, exist_ok=True)
+        relative = not Path(self.config.database).expanduser().is_absolute()
+        if relative and ctx.out_dir is None:  # a preview without a run folder opens no orders
+            return _State(conn=None, camera=camera)
+        # inside the run folder or a folder the operator's write_dirs lists (symlinks and '..' resolved), else refused
+        path = writable_path(self.config.database, ctx.out_dir, self.node_id, "database")
+        if relative:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise BlockError("work_order_db", self.node_id, "database", path=str(path),
+                                 detail=exc.strerror or str(exc)) from None
         if not path.parent.is_dir():
             raise BlockError("work_order_db", self.node_id, "database", path=str(path),
                              detail="the folder does not exist")

@@ -47,9 +47,12 @@ def test_orders_created_open_with_site_and_trajectory(tmp_path):
     assert order["event"]["value"] == 30.0 and order["event"]["work_order"] == order["id"]
 
 
-def test_durable_shared_queue_with_wal(tmp_path):
+def test_durable_shared_queue_with_wal(tmp_path, monkeypatch):
     db = tmp_path / "shared" / "queue.sqlite"
     db.parent.mkdir()
+    policy = tmp_path / "policy.yaml"  # a queue outside the run folders: the operator allows its folder
+    policy.write_text(f"write_dirs: ['{db.parent}']\n", encoding="utf-8")
+    monkeypatch.setenv("WORKBENCH_POLICY", str(policy))
     cfg = WorkOrderConfig(database=str(db), dedupe_seconds=0)
     run(WorkOrder(cfg, "orders"), tmp_path / "run1", [(event(1),)], camera="cam-a")
     run(WorkOrder(cfg, "orders"), tmp_path / "run2", [(event(2),), (event(3),)], camera="cam-b")
