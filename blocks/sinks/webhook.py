@@ -28,6 +28,7 @@ from workbench.errors import BlockError
 from workbench.events import Event
 from workbench.frames import Frame
 from workbench.kinds import Kind, Port
+from workbench.write_paths import writable_path
 
 FAILED_FILE = "webhook_failed.jsonl"
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
@@ -233,7 +234,8 @@ class Webhook(Block[WebhookConfig]):
         folder = run_folder(ctx, self.node_id, "url")
         if folder is None:  # a preview without a run folder sends nothing
             return _State(sender=None, host=host)
-        sender = _Sender(url=cfg.url, headers=headers, config=cfg, failed_path=folder / FAILED_FILE,
+        failed_path = writable_path(FAILED_FILE, folder, self.node_id, "url")  # a symlink out is refused
+        sender = _Sender(url=cfg.url, headers=headers, config=cfg, failed_path=failed_path,
                          name=f"webhook-{self.node_id}")
         return _State(sender=sender, host=host)
 

@@ -14,6 +14,7 @@ from toy_blocks import ToyDetector, ToyRule, ToySource, ToyTracker
 from blocks.sinks.annotated_video import AnnotatedVideo, AnnotatedVideoConfig
 from blocks.sinks.events_file import EventsFile, EventsFileConfig
 from blocks.sinks.snapshots import Snapshots, SnapshotsConfig
+from blocks.sinks.webhook import Webhook, WebhookConfig
 from blocks.sinks.work_order import WorkOrder, WorkOrderConfig, list_orders
 from workbench.block import StreamContext
 from workbench.errors import BlockError, PipelineInvalid
@@ -175,11 +176,14 @@ def make_sink(kind: str):
         "events_file": (EventsFile(EventsFileConfig(formats=("jsonl",)), "n"), "events.jsonl", "name"),
         "annotated_video": (AnnotatedVideo(AnnotatedVideoConfig(), "n"), "annotated.mp4", "filename"),
         "snapshots": (Snapshots(SnapshotsConfig(), "n"), "snapshots", "folder"),
+        "webhook": (Webhook(WebhookConfig(url="http://127.0.0.1:9/hook", allowed_hosts=("127.0.0.1",)), "n"),
+                    "webhook_failed.jsonl", "url"),
     }[kind]
 
 
-@pytest.mark.parametrize("kind", ["work_order", "events_file", "annotated_video", "snapshots"])
+@pytest.mark.parametrize("kind", ["work_order", "events_file", "annotated_video", "snapshots", "webhook"])
 def test_a_symlink_in_the_run_folder_pointing_outside_is_refused(tmp_path, victim, policy, kind):
+    policy(webhook_hosts=["127.0.0.1"])  # the webhook may post; where it records failures is what is tested
     run = tmp_path / "run"
     run.mkdir()
     block, name, field = make_sink(kind)
