@@ -71,3 +71,20 @@ def untrained_pt(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("weights") / "tiny.pt"
     YOLO("yolo11n.yaml").save(str(path))
     return path
+
+
+@pytest.fixture
+def operator_policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Write the operator's policy file (WORKBENCH_POLICY points at it) with the given settings; call again to change
+    it. Without calling it a test runs under the defaults (no webhook host, no header variable)."""
+    import yaml
+
+    path = tmp_path / "policy.yaml"
+    monkeypatch.setenv("WORKBENCH_POLICY", str(path))
+
+    def write(**settings: object) -> Path:
+        path.write_text(yaml.safe_dump({k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()}),
+                        encoding="utf-8")
+        return path
+
+    return write

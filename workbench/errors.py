@@ -56,3 +56,10 @@ class BlockError(WorkbenchError):
 
     def __init__(self, code: str, node: str | None, field: str | None = None, **params: Any):
         super().__init__([Problem(code=code, node=node, field=field, params=params)])
+
+    @classmethod
+    def from_problems(cls, problems: list[Problem]) -> BlockError:
+        """One error carrying several problems of the same block (each still names its node and field)."""
+        err = cls.__new__(cls)
+        WorkbenchError.__init__(err, problems)
+        return err

@@ -11,10 +11,11 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from workbench.locations import VIDEO_SUFFIXES
 from workbench.paths import workbench_home
+from workbench.policy import operator_policy
 
 FOOTAGE_DIRS_ENV = "WORKBENCH_FOOTAGE_DIRS"
-VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mkv", ".mov", ".m4v", ".webm", ".mpg", ".mpeg", ".ts", ".flv", ".wmv"})
 MAX_LISTED = 500  # videos listed per folder (deepest folders last); a larger archive is browsed folder by folder
 MAX_DEPTH = 4
 
@@ -29,7 +30,7 @@ def footage_dirs(home: Path | None = None) -> list[Path]:
     """Every folder videos may be picked from (existing ones only), the operator's first."""
     configured = [Path(p).expanduser() for p in os.environ.get(FOOTAGE_DIRS_ENV, "").split(os.pathsep) if p.strip()]
     seen: dict[Path, None] = {}
-    for folder in [*configured, *own_dirs(home)]:
+    for folder in [*operator_policy().footage_dirs, *configured, *own_dirs(home)]:
         try:
             resolved = folder.resolve()
         except (OSError, RuntimeError):

@@ -37,8 +37,10 @@ from typing import TYPE_CHECKING, Any
 
 import psutil
 
+from workbench.credentials import redacted, redacted_output
 from workbench.errors import Problem, WorkbenchError
 from workbench.i18n import LANGUAGES
+from workbench.locations import redact
 from workbench.paths import workbench_home
 from workbench.spec import NodeSpec, PipelineSpec, load_spec, save_spec
 
@@ -121,10 +123,13 @@ def new_job_id() -> str:
 
 
 # -- small file helpers ----------------------------------------------------------------------------------------------
-def write_json(path: Path, data: Any) -> None:
-    """Atomic: readers never see half a file."""
+def write_json(path: Path, data: Any, private: bool = False) -> None:
+    """Atomic: readers never see half a file. `private`: readable by this user only (it may hold a camera password)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    tmp.unlink(missing_ok=True)  # a leftover keeps its old mode
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if private else 0o644)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(json.dumps(data, ensure_ascii=False, indent=1, default=str))
     tmp.replace(path)
 
 
@@ -136,6 +141,9 @@ def read_json(path: Path) -> Any:
 
 
 def problem_to_json(problem: Problem) -> dict[str, Any]:
+    """A problem as stored in a run or job folder: passwords in its details are hidden."""
+    problem = Problem(code=problem.code, node=problem.node, field=problem.field, severity=problem.severity,
+                      params=redacted(problem.params))
     return {"code": problem.code, "node": problem.node, "field": problem.field, "severity": problem.severity,
             "params": problem.params, "messages": {lang: problem.message(lang) for lang in LANGUAGES}}
 
@@ -208,10 +216,11 @@ def start_run(spec: PipelineSpec, request: RunRequest) -> str:
     run_id = new_job_id()
     folder = runs_root() / run_id
     folder.mkdir(parents=True)
-    save_spec(spec, folder / PIPELINE_FILE)
+    save_spec(spec, folder / PIPELINE_FILE, private=True)  # the worker needs the camera's password: owner only
     write_json(folder / REQUEST_FILE, {
         "id": run_id, "created": time.time(), "started": datetime.now().astimezone().isoformat(timespec="seconds"),
-        "pipeline": spec.meta.name, "source": _source_location(spec, request), "request": asdict(request)})
+        "pipeline": spec.meta.name, "source": redact(_source_location(spec, request)), "request": asdict(request)},
+        private=True)
     env = {**os.environ, "WORKBENCH_HOME": str(workbench_home()), "PYTHONUNBUFFERED": "1"}
     with open(folder / LOG_FILE, "wb") as log:
         proc = subprocess.Popen([sys.executable, "-m", "workbench.jobs", str(folder)], stdin=subprocess.DEVNULL,
@@ -384,4 +393,6 @@ def worker_exit(folder: Path, problems: list[Problem],
 
 
 if __name__ == "__main__":
-    sys.exit(work(Path(sys.argv[1])))
+    with redacted_output():  # FFmpeg and OpenCV print camera addresses: the log keeps them without passwords
+        code = work(Path(sys.argv[1]))
+    sys.exit(code)

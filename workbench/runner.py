@@ -13,9 +13,9 @@ from typing import Any
 from workbench.block import SourceBlock, StreamContext
 from workbench.errors import BlockError, Problem, WorkbenchError
 from workbench.graph import CompiledPipeline, compile_pipeline
+from workbench.locations import redact
 from workbench.registry import BlockRegistry
 from workbench.spec import PipelineSpec
-from workbench.streams.reader import redact
 
 ProgressFn = Callable[[int, int | None, float], None]  # frames done, frames expected (if known), processing fps
 EventsFn = Callable[[str, tuple], None]  # node id, the events it raised on this frame

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from workbench.errors import PipelineInvalid, Problem
+from workbench.safe_yaml import YamlRefused, YamlSyntaxError, dump_yaml, load_yaml_text
 
 NODE_ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]*$"
+# What one pipeline may carry (a pipeline is data that may come from another district, docs/security.md). The
+# bundled ones are 2-6 KB with 4-9 nodes; a hand-made pipeline of MAX_NODES nodes with its layout is ~200 KB.
+MAX_PIPELINE_BYTES = 1_000_000
+MAX_NODES = 200
+MAX_EDGES = 1000
 
 
 class Meta(BaseModel):
@@ -83,7 +89,7 @@ class PipelineSpec(BaseModel):
         return d
 
     def to_yaml(self) -> str:
-        return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True, default_flow_style=None, width=120)
+        return dump_yaml(self.to_dict(), sort_keys=False, allow_unicode=True, default_flow_style=None, width=120)
 
     def with_config(self, node_id: str, **changes: Any) -> PipelineSpec:
         """A copy with some settings of one node replaced (used by `run --source/--stride`)."""
@@ -92,11 +98,28 @@ class PipelineSpec(BaseModel):
 
 
 def parse_spec(data: Any, origin: str = "pipeline") -> PipelineSpec:
-    """Check the spec's shape; every shape error becomes a Problem naming the node and field where possible."""
+    """Check the spec's shape; every shape error becomes a Problem naming the node and field where possible.
+    More than MAX_NODES nodes or MAX_EDGES edges is refused before any node is looked at."""
+    if isinstance(data, dict):
+        too_many = count_problems(data.get("nodes"), data.get("edges"), origin)
+        if too_many:
+            raise PipelineInvalid(too_many)
     try:
         return PipelineSpec.model_validate(data)
     except ValidationError as exc:
         raise PipelineInvalid([_shape_problem(data, err) for err in exc.errors()]) from None
+
+
+def count_problems(nodes: Any, edges: Any, origin: str = "pipeline") -> list[Problem]:
+    """The node and edge caps (MAX_NODES, MAX_EDGES): checked when a pipeline is read and when one is validated."""
+    problems = []
+    if isinstance(nodes, list) and len(nodes) > MAX_NODES:
+        problems.append(Problem("spec_too_many_nodes", field="nodes",
+                                params={"path": origin, "count": len(nodes), "limit": MAX_NODES}))
+    if isinstance(edges, list) and len(edges) > MAX_EDGES:
+        problems.append(Problem("spec_too_many_edges", field="edges",
+                                params={"path": origin, "count": len(edges), "limit": MAX_EDGES}))
+    return problems
 
 
 def _shape_problem(data: Any, err: dict[str, Any]) -> Problem:
@@ -116,7 +139,13 @@ def load_spec(path: str | Path) -> PipelineSpec:
     """Read a pipeline YAML file; unreadable files and bad YAML become Problems, never tracebacks."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as f:  # never more than the cap into memory, whatever the file is
+            raw = f.read(MAX_PIPELINE_BYTES + 1)
+            size = max(len(raw), path.stat().st_size)
+        if len(raw) > MAX_PIPELINE_BYTES:
+            raise PipelineInvalid([Problem("yaml_too_big", params={"path": str(path), "size": size,
+                                                                   "limit": MAX_PIPELINE_BYTES})])
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise PipelineInvalid([Problem("spec_missing", params={"path": str(path)})]) from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -125,21 +154,27 @@ def load_spec(path: str | Path) -> PipelineSpec:
 
 
 def spec_from_yaml(text: str, origin: str = "pipeline") -> PipelineSpec:
+    """A pipeline from YAML text (a file, an upload, the YAML box): at most MAX_PIPELINE_BYTES, no anchors or aliases
+    (workbench.safe_yaml), at most MAX_NODES nodes and MAX_EDGES edges; every refusal is a PipelineInvalid."""
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else "?"
-        params = {"path": origin, "line": line, "detail": str(exc)}
+        data = load_yaml_text(text, origin=origin, max_bytes=MAX_PIPELINE_BYTES)
+    except YamlSyntaxError as exc:
+        params = {"path": origin, "line": exc.line, "detail": f"{exc.detail} (column {exc.column})"}
         raise PipelineInvalid([Problem("spec_yaml", params=params)]) from None
+    except YamlRefused as exc:
+        raise PipelineInvalid(exc.problems) from None
     if not isinstance(data, dict):
         raise PipelineInvalid([Problem("spec_not_mapping", params={"path": origin})])
     return parse_spec(data, origin)
 
 
-def save_spec(spec: PipelineSpec, path: str | Path) -> None:
-    """Write atomically: a crash while saving never leaves half a file."""
+def save_spec(spec: PipelineSpec, path: str | Path, private: bool = False) -> None:
+    """Write atomically: a crash while saving never leaves half a file. `private`: owner-only (mode 0600), for a
+    copy that may hold a camera password."""
     path = Path(path)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(spec.to_yaml(), encoding="utf-8")
+    tmp.unlink(missing_ok=True)  # a leftover keeps its old mode
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if private else 0o644)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(spec.to_yaml())
     tmp.replace(path)

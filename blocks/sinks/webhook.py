@@ -24,10 +24,11 @@ from pydantic import Field, field_validator
 
 from blocks.sinks._common import run_folder
 from workbench.block import Block, BlockConfig, StreamContext
-from workbench.errors import BlockError
+from workbench.errors import BlockError, Problem
 from workbench.events import Event
 from workbench.frames import Frame
 from workbench.kinds import Kind, Port
+from workbench.policy import OperatorPolicy, env_allowed, host_allowed, operator_policy, policy_setting
 from workbench.write_paths import writable_path
 
 FAILED_FILE = "webhook_failed.jsonl"
@@ -38,7 +39,8 @@ class WebhookConfig(BlockConfig):
     url: str = Field("", max_length=2000, description="Address that receives each event as a JSON POST (http/https)")
     allowed_hosts: tuple[str, ...] = Field(
         (), max_length=50,
-        description="Host names the address may point to (e.g. alerts.city.gov.cn, 127.0.0.1); empty allows none")
+        description="Narrows the operator's webhook_hosts further (e.g. alerts.city.gov.cn); empty: as the operator "
+                    "allows. A pipeline can never allow a host the operator's policy does not")
     batch: bool = Field(False, description="One POST per frame as {\"frame\": n, \"events\": [...]} "
                                            "instead of one POST per event")
     timeout_s: float = Field(5.0, ge=0.1, le=120.0, description="Seconds to wait for the server to answer one POST")
@@ -50,7 +52,8 @@ class WebhookConfig(BlockConfig):
     headers_env: dict[str, str] = Field(
         default_factory=dict,
         description="Headers whose value is read from an environment variable when the run starts, "
-                    "e.g. {\"Authorization\": \"ALERT_TOKEN\"}: keeps secrets out of the pipeline file")
+                    "e.g. {\"Authorization\": \"ALERT_TOKEN\"}: keeps secrets out of the pipeline file. Only "
+                    "variables the operator's webhook_header_env lists may be read")
     queue_size: int = Field(1000, ge=1, le=100000,
                             description="Deliveries waiting to be sent; beyond this they go to webhook_failed.jsonl")
     drain_s: float = Field(10.0, ge=0.0, le=600.0,
@@ -70,11 +73,25 @@ class WebhookConfig(BlockConfig):
         return tuple(h.strip().lower() for h in value if h.strip())
 
 
-def host_allowed(url: str, allowed: tuple[str, ...]) -> bool:
-    """True when the URL's host (or host:port) is listed in `allowed`."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    return bool(host) and (host in allowed or f"{host}:{parts.port}" in allowed)
+def reach_problems(cfg: WebhookConfig, node: str, policy: OperatorPolicy) -> list[Problem]:
+    """Why this webhook may not post on this machine (address, host, header variables), or nothing: the operator's
+    policy decides, the pipeline's own allowed_hosts can only narrow it."""
+    parts = urlsplit(cfg.url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return [Problem("webhook_bad_url", node=node, field="url")]
+    problems = []
+    host = parts.hostname.lower()
+    if not host_allowed(host, parts.port, policy.webhook_hosts):
+        problems.append(Problem("webhook_host_not_in_policy", node=node, field="url", params={
+            "host": host, "allowed": ", ".join(policy.webhook_hosts) or "-",
+            "setting": policy_setting("webhook_hosts")}))
+    elif cfg.allowed_hosts and not host_allowed(host, parts.port, cfg.allowed_hosts):
+        problems.append(Problem("webhook_host_not_allowed", node=node, field="url", params={
+            "host": host, "allowed": ", ".join(cfg.allowed_hosts)}))
+    problems += [Problem("webhook_env_not_in_policy", node=node, field=f"headers_env.{header}", params={
+        "name": variable, "header": header, "setting": policy_setting("webhook_header_env")})
+        for header, variable in cfg.headers_env.items() if not env_allowed(variable, policy.webhook_header_env)]
+    return problems
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -219,13 +236,10 @@ class Webhook(Block[WebhookConfig]):
 
     def start(self, ctx: StreamContext) -> _State:
         cfg = self.config
-        parts = urlsplit(cfg.url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise BlockError("webhook_bad_url", self.node_id, "url")
-        host = parts.hostname.lower()
-        if not host_allowed(cfg.url, cfg.allowed_hosts):
-            raise BlockError("webhook_host_not_allowed", self.node_id, "url", host=host,
-                             allowed=", ".join(cfg.allowed_hosts) or "-")
+        problems = reach_problems(cfg, self.node_id, operator_policy())
+        if problems:
+            raise BlockError.from_problems(problems)
+        host = (urlsplit(cfg.url).hostname or "").lower()
         headers = dict(cfg.headers)
         for name, variable in cfg.headers_env.items():
             if not os.environ.get(variable):

@@ -20,8 +20,10 @@ from workbench.errors import BlockError
 from workbench.frames import Frame
 from workbench.i18n import t
 from workbench.kinds import Kind, Port
+from workbench.locations import is_url, redact, source_problems
+from workbench.policy import operator_policy
 from workbench.streams.health import HealthTracker
-from workbench.streams.reader import ReaderSettings, StreamReader, is_url, redact
+from workbench.streams.reader import ReaderSettings, StreamReader
 
 
 class StreamConfig(BlockConfig):
@@ -80,6 +82,9 @@ class StreamSource(SourceBlock[StreamConfig]):
     def open(self) -> VideoStream:
         """Start the reader and wait for the first frame (its size opens the sinks); retries until give-up."""
         cfg = self.config
+        refused = source_problems(cfg.url, self.node_id, "url", operator_policy())
+        if refused:
+            raise BlockError.from_problems(refused)
         if not is_url(cfg.url) and not Path(cfg.url).is_file():
             raise BlockError("source_missing", self.node_id, "url", path=cfg.url)
         reader = StreamReader(self.settings(), HealthTracker(cfg.camera, redact(cfg.url))).start(owner=self)

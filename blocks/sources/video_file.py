@@ -15,6 +15,8 @@ from workbench.errors import BlockError
 from workbench.frames import Frame, read_only
 from workbench.i18n import t
 from workbench.kinds import Kind, Port
+from workbench.locations import is_url, source_problems
+from workbench.policy import operator_policy
 
 FALLBACK_FPS = 25.0  # when a live stream does not say its frame rate
 SEEK_AFTER = 500  # frames; a shorter skip is read through (always exact), a longer one seeks
@@ -29,10 +31,6 @@ class VideoFileConfig(WindowConfig, _Location):  # bases in this order so that `
     """Where the video is, and which frames of it to play."""
 
 
-def is_url(path: str) -> bool:
-    return "://" in path
-
-
 class VideoFile(SourceBlock[VideoFileConfig]):
     """Play a video file or camera stream; keep every Nth frame between a start and an end time."""
 
@@ -42,6 +40,9 @@ class VideoFile(SourceBlock[VideoFileConfig]):
 
     def open(self) -> VideoStream:
         cfg = self.config
+        refused = source_problems(cfg.path, self.node_id, "path", operator_policy())
+        if refused:
+            raise BlockError.from_problems(refused)
         if not is_url(cfg.path) and not Path(cfg.path).is_file():
             raise BlockError("source_missing", self.node_id, "path", path=cfg.path)
         cap = cv2.VideoCapture(cfg.path)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workbench.errors import Problem, WorkbenchError
+from workbench.locations import is_url
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mkv", ".mov", ".m4v", ".webm", ".ts", ".mpg", ".mpeg", ".flv"})
 _UNSAFE = re.compile(r"[^\w.-]+")
@@ -18,10 +19,6 @@ class Clip:
 
     name: str
     source: str  # absolute path on this machine, or as given (URL, or a path only the cluster's nodes can see)
-
-
-def is_url(source: str) -> bool:
-    return "://" in source
 
 
 def _stem(source: str) -> str:

@@ -31,6 +31,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from workbench import zoo
+from workbench.credentials import credential_problems
 from workbench.errors import PipelineInvalid, Problem, WorkbenchError
 from workbench.registry import ENTRY_POINT_GROUP, BlockRegistry, default_registry
 from workbench.sharing.bundle_models import Weights, bundle_model_id, copy_model, detector_models, weights_by_model
@@ -67,8 +68,8 @@ def _spec(pipeline: PipelineSpec | str | Path) -> PipelineSpec:
 def _check_pipeline(spec: PipelineSpec, registry: BlockRegistry) -> None:
     unpinned = [Problem("bundle_block_unpinned", node=n.id, field="type", params={"type": n.type})
                 for n in spec.nodes if not re.match(PINNED_TYPE_PATTERN, n.type)]
-    problems = unpinned or errors_only(validate(spec, registry))
-    if problems:
+    problems = unpinned or credential_problems(spec) or errors_only(validate(spec, registry))
+    if problems:  # credentials first: a published version is immutable and read by every district
         raise PipelineInvalid(problems)
 
 

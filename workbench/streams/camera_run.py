@@ -10,9 +10,10 @@ from typing import Any
 
 from workbench.errors import WorkbenchError
 from workbench.graph import CompiledPipeline
+from workbench.locations import redact
 from workbench.streams.cameras import CameraEntry
 from workbench.streams.health import HEALTH_FILE, StreamHealth
-from workbench.streams.reader import reader_for, redact
+from workbench.streams.reader import reader_for
 
 PREVIOUS_RUNS = "previous-runs"
 

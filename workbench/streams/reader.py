@@ -16,11 +16,11 @@ import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import urlsplit, urlunsplit
 
 import cv2
 import numpy as np
 
+from workbench.locations import is_url, redact
 from workbench.streams.ffmpeg_options import Transport, capture_options
 from workbench.streams.health import HealthTracker
 
@@ -32,24 +32,8 @@ _POLL_S = 0.2  # how often waiting loops look at the stop flag
 _LIVE: weakref.WeakKeyDictionary[object, StreamReader] = weakref.WeakKeyDictionary()
 
 
-def is_url(location: str) -> bool:
-    return "://" in location
-
-
 def is_rtsp(location: str) -> bool:
     return location.lower().startswith(("rtsp://", "rtsps://"))
-
-
-def redact(url: str) -> str:
-    """The URL without its password (rtsp://admin:secret@host -> rtsp://admin:***@host): safe for logs and events."""
-    if not is_url(url):
-        return url
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 @dataclass(frozen=True)

@@ -35,9 +35,9 @@ from pydantic import ValidationError
 
 from workbench.errors import Problem, WorkbenchError
 from workbench.jobs import new_job_id, read_json, worker_alive, write_json
+from workbench.locations import redact
 from workbench.paths import workbench_home
 from workbench.streams.health import HEALTH_FILE, StreamHealth, read_health
-from workbench.streams.reader import redact
 from workbench.streams.serve_events import event_counts, tail_events
 
 CAMERAS_FILE, INFO_FILE, OUTPUT_DIR, LOG_FILE, EVENTS_FILE = (

@@ -21,14 +21,17 @@ def raised(block, out: Path) -> BlockError:
     return err.value
 
 
-def test_problem_texts(tmp_path, monkeypatch):
+def test_problem_texts(tmp_path, monkeypatch, operator_policy):
     monkeypatch.delenv("NO_SUCH_VAR_FOR_TEST", raising=False)
+    operator_policy(webhook_hosts=["x.org", "y.org"], webhook_header_env=["NO_SUCH_VAR_FOR_TEST"])
     blocker = tmp_path / "file"
     blocker.write_text("")
     errors = [
         raised(EventsFile(EventsFileConfig(), "n"), blocker),
         raised(Webhook(WebhookConfig(url="ftp://x/"), "n"), tmp_path),
         raised(Webhook(WebhookConfig(url="http://x.org/", allowed_hosts=("y.org",)), "n"), tmp_path),
+        raised(Webhook(WebhookConfig(url="http://z.org/"), "n"), tmp_path),
+        raised(Webhook(WebhookConfig(url="http://y.org/", headers_env={"X-Key": "HOME"}), "n"), tmp_path),
         raised(Webhook(WebhookConfig(url="http://y.org/", allowed_hosts=("y.org",),
                                      headers_env={"X-Key": "NO_SUCH_VAR_FOR_TEST"}), "n"), tmp_path),
         raised(WorkOrder(WorkOrderConfig(database=str(tmp_path / "no" / "q.db")), "n"), tmp_path),

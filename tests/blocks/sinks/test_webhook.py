@@ -58,6 +58,12 @@ def event(frame: int, track: int = 1) -> Event:
                  track_id=track, class_name="bicycle", region="北门", bbox=(1.0, 2.0, 3.0, 4.0))
 
 
+@pytest.fixture(autouse=True)
+def _policy(operator_policy):
+    """This machine's operator lets webhooks post to 127.0.0.1 and read TEST_* variables."""
+    operator_policy(webhook_hosts=["127.0.0.1"], webhook_header_env=["TEST_*", "NO_SUCH_TOKEN_VAR"])
+
+
 def config(url: str, **kw) -> WebhookConfig:
     return WebhookConfig(**{"url": url, "allowed_hosts": ("127.0.0.1",), "timeout_s": 2.0, "backoff_s": 0.05, **kw})
 
@@ -155,9 +161,10 @@ def test_full_queue_spills_to_failed_file(server, tmp_path):
 
 
 @pytest.mark.parametrize("url, allowed, code", [
-    ("http://example.org/hook", ("127.0.0.1",), "webhook_host_not_allowed"),
-    ("http://127.0.0.1:9/hook", (), "webhook_host_not_allowed"),
-    ("http://localhost:9/hook", ("127.0.0.1",), "webhook_host_not_allowed"),
+    ("http://example.org/hook", ("127.0.0.1",), "webhook_host_not_in_policy"),
+    ("http://example.org/hook", ("example.org",), "webhook_host_not_in_policy"),  # a pipeline cannot widen
+    ("http://127.0.0.1:9/hook", ("127.0.0.2",), "webhook_host_not_allowed"),  # but it can narrow
+    ("http://localhost:9/hook", ("127.0.0.1",), "webhook_host_not_in_policy"),
     ("file:///etc/passwd", ("127.0.0.1",), "webhook_bad_url"),
     ("", ("127.0.0.1",), "webhook_bad_url"),
 ])

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from workbench import jobs
+from workbench import footage, jobs
 from workbench.errors import PipelineInvalid, Problem
+from workbench.locations import is_url, redact, source_problems
+from workbench.policy import operator_policy
 from workbench.spec import PipelineSpec, load_spec
 from workbench.streams.health import HEALTH_FILE, read_health
 from workbench.ui import video_picker
@@ -114,16 +116,22 @@ def _pick_clip(pipeline_source: str) -> str | None:
     if kind == "url":
         text = st.text_input(tr("app.run.url"), key="run_url").strip()
         if text and not jobs.is_stream_url(text):
-            st.error(tr("app.run.url_invalid", url=text))
+            st.error(tr("app.run.url_invalid", url=redact(text)))
             return None
-        return text or None
-    st.caption(tr("app.run.clip_pipeline_hint", source=pipeline_source))
+        refused = source_problems(text, "run", "url", operator_policy()) if text else []
+        for problem in refused:
+            st.error(problem.message(lang()))
+        return (text or None) if not refused else None
+    st.caption(tr("app.run.clip_pipeline_hint", source=redact(pipeline_source)))
+    if pipeline_source and not is_url(pipeline_source) and not footage.allowed(pipeline_source):
+        st.error(tr("app.run.pipeline_source_outside", path=pipeline_source))  # the app opens footage folders only
+        return None
     return ""
 
 
 # -- one run ---------------------------------------------------------------------------------------------------------
 def _clip_name(source: str) -> str:
-    return source if jobs.is_stream_url(source) else Path(source).name
+    return redact(source) if jobs.is_stream_url(source) else Path(source).name
 
 
 def _state_line(status: jobs.RunStatus) -> None:
