@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from workbench.errors import BlockError
 from workbench.paths import workbench_home
+from workbench.safe_yaml import YamlRefused, load_yaml_text
 from workbench.ultralytics_env import prepare_ultralytics
 
 MODEL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
@@ -89,10 +90,11 @@ def models_dir() -> Path:
 def read_manifest(path: Path) -> ModelManifest:
     """Parse one manifest file; a broken one is a `model_manifest_invalid` problem naming the file."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml_text(path.read_text(encoding="utf-8"), origin=str(path))
         manifest = ModelManifest.model_validate(data)
-    except (OSError, yaml.YAMLError, ValidationError) as exc:
-        detail = str(exc).splitlines()[0] if not isinstance(exc, ValidationError) else _first_error(exc)
+    except (OSError, YamlRefused, ValidationError) as exc:
+        detail = (_first_error(exc) if isinstance(exc, ValidationError)
+                  else exc.problems[0].message() if isinstance(exc, YamlRefused) else str(exc).splitlines()[0])
         raise BlockError("model_manifest_invalid", None, None, path=str(path), detail=detail) from exc
     manifest._folder = path.parent.resolve()
     return manifest

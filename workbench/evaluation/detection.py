@@ -18,11 +18,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from workbench.errors import Problem, WorkbenchError
 from workbench.evaluation.report import metric_key
 from workbench.i18n import t
+from workbench.safe_yaml import YamlSyntaxError, load_yaml_text
 from workbench.zoo import load_detector, read_class_names, resolve_weights
 
 
@@ -110,8 +109,8 @@ def dataset_classes(data_yaml: str | Path) -> list[str]:
     if not path.is_file():
         raise WorkbenchError([Problem("eval_data_missing", field="DATA_YAML", params={"path": str(path)})])
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        data = load_yaml_text(path.read_text(encoding="utf-8"), origin=str(path))
+    except (OSError, YamlSyntaxError) as exc:
         raise WorkbenchError([Problem("eval_data_bad", field="DATA_YAML",
                                       params={"path": str(path), "detail": str(exc).splitlines()[0]})]) from None
     names = _names(data.get("names")) if isinstance(data, dict) else None

@@ -18,13 +18,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from workbench.block import SourceBlock
 from workbench.errors import PipelineInvalid, Problem, WorkbenchError
 from workbench.graph import compile_pipeline
 from workbench.registry import BlockRegistry, default_registry
+from workbench.safe_yaml import YamlSyntaxError, load_yaml_text
 from workbench.spec import PipelineSpec, parse_spec
 
 STREAM_TYPE = "sources/stream@v1"
@@ -90,13 +90,16 @@ class ServeFile(BaseModel):
 
 
 def load_serve_file(path: Path) -> ServeFile:
+    """The cameras file, read through workbench.safe_yaml (size cap, no anchors/aliases: those refusals name the
+    file, line and column themselves)."""
     try:
-        return ServeFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        return ServeFile.model_validate(load_yaml_text(path.read_text(encoding="utf-8"), origin=str(path)))
     except OSError as exc:
         raise WorkbenchError([Problem("source_missing", field=str(path), params={"path": str(path)})]) from exc
-    except (yaml.YAMLError, ValidationError) as exc:
+    except (YamlSyntaxError, ValidationError) as exc:
         where = ".".join(str(x) for x in exc.errors()[0]["loc"]) if isinstance(exc, ValidationError) else None
-        detail = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+        detail = (exc.errors()[0]["msg"] if isinstance(exc, ValidationError)
+                  else f"line {exc.line}, column {exc.column}: {exc.detail}")
         raise WorkbenchError([Problem("serve_file_invalid", field=where, params={"path": str(path),
                                                                                  "detail": detail})]) from None
 

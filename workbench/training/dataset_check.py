@@ -16,10 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from workbench.errors import Problem, WorkbenchError
 from workbench.labeling.dataset import dataset_version
+from workbench.safe_yaml import YamlSyntaxError, load_yaml_text
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
 SHOWN = 5  # file names listed in a problem
@@ -69,8 +68,8 @@ def read_data_yaml(path: str | Path) -> tuple[Path, list[str], dict[str, Path]]:
     if not path.is_file():
         raise WorkbenchError([_problem("train_data_missing", path=str(path))])
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        data = load_yaml_text(path.read_text(encoding="utf-8"), origin=str(path))
+    except (OSError, UnicodeDecodeError, YamlSyntaxError) as exc:
         raise WorkbenchError([_problem("train_data_yaml_invalid", path=str(path), detail=str(exc).splitlines()[0])]) \
             from exc
     classes = _class_list(data.get("names")) if isinstance(data, dict) else None

@@ -14,12 +14,12 @@ from functools import partial
 from typing import Any
 
 import numpy as np
-import yaml
 
 from workbench import zoo
 from workbench.block import Block
-from workbench.errors import BlockError
+from workbench.errors import BlockError, Problem
 from workbench.i18n import t
+from workbench.safe_yaml import YamlRefused, YamlSyntaxError, dump_yaml, load_yaml_text
 from workbench.spec import NodeSpec
 from workbench.ui.geometry import (
     MAX_CANVAS_WIDTH,
@@ -62,7 +62,11 @@ class NotRepresentable(ValueError):
 
 
 class FormInputError(ValueError):
-    """What the user typed cannot be read (bad YAML)."""
+    """What the user typed cannot be read (bad YAML), or was refused (`problem`: anchors/aliases, too big)."""
+
+    def __init__(self, detail: str, problem: Problem | None = None):
+        super().__init__(detail)
+        self.problem = problem
 
 
 # -- schema -> field specs --------------------------------------------------------------------------------------------
@@ -185,8 +189,8 @@ def to_widget(spec: FieldSpec, value: Any) -> Any:
         if not isinstance(value, (list, tuple)):
             raise NotRepresentable(value)
         return [_pair(p) for p in value]
-    return "" if value is MISSING else yaml.safe_dump(_plain(value), allow_unicode=True, sort_keys=False,
-                                                        default_flow_style=None).strip()
+    return "" if value is MISSING else dump_yaml(_plain(value), allow_unicode=True, sort_keys=False,
+                                                 default_flow_style=None).strip()
 
 
 def _pair(value: Any) -> tuple[float | None, float | None]:
@@ -222,9 +226,11 @@ def from_widget(spec: FieldSpec, value: Any) -> Any:
         if not value.strip():
             return None if spec.nullable else MISSING
         try:
-            return yaml.safe_load(value)
-        except yaml.YAMLError as exc:
-            raise FormInputError(str(exc).replace("\n", " ")) from None
+            return load_yaml_text(value, origin=spec.name)
+        except YamlSyntaxError as exc:
+            raise FormInputError(f"line {exc.line}, column {exc.column}: {exc.detail}") from None
+        except YamlRefused as exc:
+            raise FormInputError(exc.problems[0].message(), exc.problems[0]) from None
     return value
 
 
@@ -344,7 +350,8 @@ class _Form:
         try:
             self.new = apply_value(self.new, spec, initial, value)
         except FormInputError as exc:
-            st.error(t("app.forms.yaml_error", self.lang, detail=exc))
+            st.error(exc.problem.message(self.lang) if exc.problem
+                     else t("app.forms.yaml_error", self.lang, detail=exc))
 
     # one renderer per widget kind: (spec, initial widget value, label, help, key) -> widget value
     def _number(self, spec: FieldSpec, initial: Any, label: str, help_text: str | None, key: str) -> Any:

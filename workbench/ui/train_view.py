@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 from pydantic import ValidationError
 
-from workbench.errors import Problem
+from workbench.errors import Problem, WorkbenchError
 from workbench.i18n import has, t
 from workbench.labeling.dataset import datasets_dir
+from workbench.safe_yaml import load_yaml_text
 from workbench.training.config import TrainConfig
 from workbench.training.tracking import EXPERIMENT, client
 from workbench.ui.forms import FieldSpec, field_specs, model_choices
@@ -78,10 +78,10 @@ def _count_split(root: Path, split: str) -> tuple[int, int]:
 def read_dataset(data_yaml: Path) -> DatasetChoice | None:
     """A dataset's choice entry (counts from dataset.json when the builder wrote one); None if unreadable."""
     try:
-        data = yaml.safe_load(data_yaml.read_text(encoding="utf-8"))
+        data = load_yaml_text(data_yaml.read_text(encoding="utf-8"), origin=str(data_yaml))
         names = data["names"]
         classes = tuple(str(names[k]) for k in sorted(names)) if isinstance(names, dict) else tuple(map(str, names))
-    except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError):
+    except (OSError, WorkbenchError, KeyError, TypeError, ValueError):  # refused YAML too: not offered
         return None
     root = data_yaml.parent
     manifest = root / "dataset.json"
