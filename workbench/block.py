@@ -66,6 +66,9 @@ class Block(ABC, Generic[C]):
     # Config fields holding a file path the block writes that may leave the run folder (e.g. a shared database):
     # validation checks them with workbench.write_paths.writable_path, as start() does.
     write_fields: ClassVar[tuple[str, ...]] = ()
+    # Config fields naming something outside this machine's pipelines (a web address, a header, a camera): on import
+    # they are pending until this site confirms them, and the pipeline does not run before (docs/security.md).
+    outward_fields: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: C, node_id: str = "") -> None:
         """Cheap: keep the settings. Heavy resources are loaded in `load()`."""
@@ -99,6 +102,11 @@ class Block(ABC, Generic[C]):
     @classmethod
     def output(cls, name: str) -> Port | None:
         return next((p for p in cls.outputs if p.name == name), None)
+
+    @classmethod
+    def outward_settings(cls) -> tuple[str, ...]:
+        """The settings an imported pipeline must not use before this site confirms them."""
+        return cls.outward_fields
 
     @classmethod
     def output_classes(cls, config: Any, upstream: frozenset[str] | None) -> frozenset[str] | None:
@@ -146,6 +154,11 @@ class SourceBlock(Block[C]):
     """A block with no inputs that yields frames. Exactly one per pipeline (v1)."""
 
     location_field: ClassVar[str] = "path"  # the setting `workbench run --source` replaces
+
+    @classmethod
+    def outward_settings(cls) -> tuple[str, ...]:
+        """Where a source reads from is always this site's decision."""
+        return (cls.location_field, *(f for f in cls.outward_fields if f != cls.location_field))
 
     @abstractmethod
     def open(self) -> VideoStream:

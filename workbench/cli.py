@@ -95,6 +95,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_confirm(args: argparse.Namespace) -> int:
+    """Confirm, after checking them, the settings an imported pipeline uses to reach outside (its nodes named)."""
+    from workbench.sharing.install import clear_site_pending, outward_values
+    from workbench.spec import load_spec, save_spec
+
+    spec = load_spec(args.pipeline)
+    pending = (spec.meta.model_extra or {}).get("outward_pending") or {}
+    for node in args.nodes:
+        if node not in pending:
+            print(t("cli.confirm_nothing", node=node, pending=", ".join(pending) or "-"), file=sys.stderr)
+            return EXIT_USER_ERROR
+    for node in args.nodes:
+        print(t("cli.confirmed", node=node, values=outward_values(spec, node, list(pending[node]))))
+        spec = clear_site_pending(spec, node, "outward_pending")
+    save_spec(spec, args.pipeline)
+    return EXIT_OK
+
+
 def cmd_zoo_list(args: argparse.Namespace) -> int:
     from workbench.zoo import list_models
 
@@ -137,6 +155,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("confirm", help="confirm an imported pipeline's addresses and headers after checking them")
+    p.add_argument("pipeline")
+    p.add_argument("nodes", nargs="+", help="the nodes whose outward settings you checked (see `validate`)")
+    p.set_defaults(func=cmd_confirm)
 
     p = sub.add_parser("run", help="run a pipeline on a video and write results to a folder")
     p.add_argument("pipeline")

@@ -47,14 +47,20 @@ def validate(spec: PipelineSpec, registry: BlockRegistry) -> list[Problem]:
 
 
 def site_pending_problems(spec: PipelineSpec) -> list[Problem]:
-    """Warnings for site settings an imported algorithm still has from the publisher's camera (meta.site_pending)."""
+    """Warnings for site settings an imported algorithm still has from the publisher's camera (meta.site_pending),
+    errors for the settings reaching outside that this site has not confirmed yet (meta.outward_pending)."""
     extra = spec.meta.model_extra or {}
     pending = extra.get("site_pending") or {}
     if not isinstance(pending, dict):
         return []
     origin = str(extra.get("origin", ""))
-    return [Problem("site_pending", node=str(node), field=str(field), severity="warning", params={"origin": origin})
-            for node, fields in pending.items() for field in (fields or ())]
+    problems = [Problem("site_pending", node=str(node), field=str(field), severity="warning",
+                        params={"origin": origin}) for node, fields in pending.items() for field in (fields or ())]
+    outward = extra.get("outward_pending") or {}
+    if isinstance(outward, dict):  # an address or header the publisher chose: never used before this site confirms
+        problems += [Problem("outward_pending", node=str(node), field=str(field), params={"origin": origin})
+                     for node, fields in outward.items() for field in (fields or ())]
+    return problems
 
 
 def config_problems(node_id: str, block: type, config: dict) -> list[Problem]:

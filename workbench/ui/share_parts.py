@@ -29,8 +29,8 @@ def site_adaptation(pipeline: Path, card: str | None) -> None:
     rows = view.site_pending_rows(spec)
     if rows:
         st.warning(tr("app.share.site_intro"))
-        for node, fields in rows:
-            st.markdown(f"- **{node}**: {', '.join(fields)}")
+        for node, fields in rows:  # from the imported pipeline: another district's text
+            st.markdown(f"- **{view.as_plain_markdown(node)}**: {view.as_plain_markdown(', '.join(fields))}")
     else:
         st.success(tr("app.share.site_none"))
     pages = st.session_state.get("pages", {})
@@ -47,16 +47,23 @@ def site_adaptation(pipeline: Path, card: str | None) -> None:
         st.switch_page(pages["evaluate"])
     if card:
         with st.expander(tr("app.share.model_card")):
-            st.markdown(card)
+            st.text(card)  # the publisher's Markdown shown as written: rendered, its images would be fetched
 
 
 def site_pending_banner(draft) -> None:
     """For the Build page: a warning per node whose site settings still describe the publisher's camera."""
-    from workbench.sharing.install import clear_site_pending
+    from workbench.sharing.install import clear_site_pending, outward_values
 
+    for node, fields in view.site_pending_rows(draft.spec, "outward_pending"):
+        text, done = st.columns([5, 1])
+        values = view.as_plain_markdown(outward_values(draft.spec, node, fields))  # another district's text
+        text.error(tr("app.share.outward_banner", node=node, values=values))
+        if done.button(tr("app.share.outward_confirm"), key=f"outward_confirm::{node}"):
+            draft.change(clear_site_pending(draft.spec, node, "outward_pending"))
+            st.rerun()
     for node, fields in view.site_pending_rows(draft.spec):
         text, done = st.columns([5, 1])
-        text.warning(tr("app.share.site_banner", node=node, fields=", ".join(fields)))
+        text.warning(view.plain_t("app.share.site_banner", lang(), node=node, fields=", ".join(fields)))
         if done.button(tr("app.share.site_done"), key=f"site_done::{node}"):
             draft.change(clear_site_pending(draft.spec, node))
             st.rerun()
@@ -111,4 +118,4 @@ def _change_keys(action, *args) -> None:
 def show_problems(problems: list[Problem]) -> None:
     for p in problems:
         show = st.warning if p.severity == "warning" else st.error
-        show(f"{p.where()}: {p.message(lang())}" if p.where() else p.message(lang()))
+        show(view.plain_problem(p, lang()))  # parameters may be registry text: escaped for Markdown

@@ -32,6 +32,7 @@ TRUST_COLORS = {"trusted": "green", "untrusted": "orange", "unsigned": "orange",
 KEY_METRICS = ("mAP50", "map50", "mAP50-95", "map50_95", "precision", "recall", "f1")
 KEY_METRICS_SHOWN = 4
 PREVIEW_MAX_BYTES = 20 * 1024 * 1024
+MODEL_CARD_MAX_BYTES = 256 * 1024
 VERSIONS_SHOWN = 20
 
 
@@ -100,13 +101,27 @@ class EntryRow:
     problem: Problem | None = None
 
 
-MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
 
 
 def as_plain_markdown(text: str) -> str:
-    """`text` from another district, escaped so Markdown shows it as written (no link, image or formatting: an image
-    would make every viewer's browser fetch the publisher's URL)."""
-    return MARKDOWN_SPECIALS.sub(r"\\\1", text)
+    """`text` from another district, escaped so Markdown shows it as written (no link, image, HTML, formula or
+    formatting: an image would make every viewer's browser fetch the publisher's URL; an escaped '.' also keeps a
+    bare address from being turned into a link)."""
+    return MARKDOWN_SPECIALS.sub(r"\\\1", str(text))
+
+
+def plain_t(key: str, lang: str | None = None, **params: Any) -> str:
+    """A message for Markdown (st.markdown, st.caption, st.error...): the table's text as written, every parameter
+    (free text from the registry or an imported pipeline) escaped by `as_plain_markdown`."""
+    return t(key, lang, **{k: as_plain_markdown(v) for k, v in params.items()})
+
+
+def plain_problem(problem: Problem, lang: str | None = None) -> str:
+    """A problem as the Share page shows it (`where: sentence`), its parameters and place escaped for Markdown."""
+    text = plain_t(f"problem.{problem.code}", lang, **problem.params)
+    where = problem.where()
+    return f"{as_plain_markdown(where)}: {text}" if where else text
 
 
 def entry_row(entry: Entry, lang: str) -> EntryRow:
@@ -174,7 +189,7 @@ def fetch_preview(store: RegistryStore, manifest: BundleManifest) -> tuple[str, 
         return None
     try:
         data = store.get_bytes(file_key(manifest.district, manifest.name, manifest.version, manifest.upload_id,
-                                        entry.path))
+                                        entry.path), max_bytes=entry.size)  # no more than the signed size is read
     except WorkbenchError:
         return None
     if len(data) != entry.size or hashlib.sha256(data).hexdigest() != entry.sha256:
@@ -200,7 +215,12 @@ def is_imported(manifest: BundleManifest) -> bool:
 def model_card(manifest: BundleManifest) -> str | None:
     """The model card of an imported (verified) bundle, else None."""
     path = imported_dir(manifest.district, manifest.name, manifest.version) / "model_card.md"
-    return path.read_text(encoding="utf-8") if path.is_file() else None
+    if not path.is_file():
+        return None
+    with open(path, "rb") as f:  # its size is the publisher's choice: the page shows at most MODEL_CARD_MAX_BYTES
+        data = f.read(MODEL_CARD_MAX_BYTES + 1)
+    text = data[:MODEL_CARD_MAX_BYTES].decode("utf-8", errors="replace")
+    return text + "\n…" if len(data) > MODEL_CARD_MAX_BYTES else text
 
 
 class ByteProgress:
@@ -228,10 +248,13 @@ def import_version(store: RegistryStore, entry: Entry,
     return pulled, install(pulled.folder, pulled.release.manifest)
 
 
-def site_pending_rows(spec: PipelineSpec) -> list[tuple[str, list[str]]]:
-    """(node, settings) an imported pipeline still waits for: redraw them on a frame of this site's camera."""
-    pending = (spec.meta.model_extra or {}).get("site_pending") or {}
+def site_pending_rows(spec: PipelineSpec, key: str = "site_pending") -> list[tuple[str, list[str]]]:
+    """(node, settings) an imported pipeline still waits for: site settings to redraw on a frame of this site's
+    camera (`site_pending`), or settings reaching outside to confirm (`outward_pending`)."""
+    pending = (spec.meta.model_extra or {}).get(key) or {}
     return [(node, list(fields)) for node, fields in pending.items() if spec.node(node) is not None]
+
+
 
 
 # -- publish -----------------------------------------------------------------------------------------------------------
