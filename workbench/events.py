@@ -11,6 +11,9 @@ CSV_COLUMNS = (
     "time", "pts", "frame", "node", "type", "direction", "track_id", "class_name", "region",
     "value", "confidence", "bbox", "trajectory", "snapshot", "work_order", "source", "extra",
 )
+# An event carries at most the newest this many trajectory points (about 2 s at 30 fps): every event is copied to
+# events.jsonl, the webhook and work orders, and a tracker keeping 3000 points made one event 50 KB of JSON.
+EVENT_TRAJECTORY_POINTS = 64
 
 
 @dataclass(frozen=True)
@@ -29,11 +32,15 @@ class Event:
     value: float | None = None  # seconds of dwell/stop, km/h, object count... depending on type
     confidence: float | None = None
     bbox: tuple[float, float, float, float] | None = None  # x1, y1, x2, y2 in pixels
-    trajectory: tuple[tuple[float, float], ...] = ()  # the track's anchor points so far
+    trajectory: tuple[tuple[float, float], ...] = ()  # the track's newest anchor points (EVENT_TRAJECTORY_POINTS)
     snapshot: str = ""  # path of the JPEG crop, relative to the run folder
     work_order: str = ""
     source: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if len(self.trajectory) > EVENT_TRAJECTORY_POINTS:  # the one place the tail is cut, whoever builds the event
+            object.__setattr__(self, "trajectory", tuple(self.trajectory[-EVENT_TRAJECTORY_POINTS:]))
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -12,14 +12,15 @@ from pydantic import Field
 from workbench.block import Block, BlockConfig, Overlay, StreamContext
 from workbench.frames import Frame
 from workbench.kinds import Kind, Port
+from workbench.shapes import MAX_POLYGON_POINTS, Polygon
 
 Anchor = Literal["bottom_center", "center", "top_center", "bottom_left", "bottom_right", "top_left", "top_right",
                  "center_left", "center_right"]
 
 
 class RoiFilterConfig(BlockConfig):
-    polygon: tuple[tuple[float, float], ...] = Field(
-        ..., min_length=3, description="Corners of the region, [x, y] in pixels of the camera image, at least 3")
+    polygon: Polygon = Field(..., description=f"Corners of the region, [x, y] in pixels of the camera image, 3 to "
+                                              f"{MAX_POLYGON_POINTS}")
     mode: Literal["include", "exclude"] = Field(
         "include", description="include = keep detections inside the region; exclude = drop them")
     anchor: Anchor = Field(

@@ -5,36 +5,24 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Generic, Literal, TypeVar
 
 import numpy as np
 import supervision as sv
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
 from workbench.block import BlockConfig, Overlay
 from workbench.errors import BlockError
 from workbench.events import Event
 from workbench.frames import Frame
+from workbench.shapes import MAX_POLYGON_POINTS, Coord, Point, Polygon
+
+__all__ = ["Coord", "Point", "Polygon"]  # pixel points and zones (bounded): defined once in workbench.shapes
 
 Anchor = Literal["bottom_center", "center", "top_center", "bottom_left", "bottom_right", "top_left", "top_right",
                  "center_left", "center_right"]
-# Pixel coordinates in the camera image. The upper bound keeps supervision's zone mask (width x height bytes) small.
-Coord = Annotated[float, Field(ge=0, le=10000)]
-Point = tuple[Coord, Coord]
 EPS = 1e-6  # seconds: frame times are index / fps, so compare them with a little slack
-
-
-def _check_polygon(points: tuple[tuple[float, float], ...]) -> tuple[tuple[float, float], ...]:
-    """A polygon must enclose an area (three points on one line do not)."""
-    xy = np.asarray(points, dtype=float)
-    area = 0.5 * abs(np.dot(xy[:, 0], np.roll(xy[:, 1], 1)) - np.dot(xy[:, 1], np.roll(xy[:, 0], 1)))
-    if area < 1.0:
-        raise ValueError("the polygon encloses no area: draw at least 3 corners that are not on one line")
-    return points
-
-
-Polygon = Annotated[tuple[Point, ...], Field(min_length=3), AfterValidator(_check_polygon)]
-POLYGON_HELP = "Corners of the zone, [x, y] in pixels of the camera image, at least 3"
+POLYGON_HELP = f"Corners of the zone, [x, y] in pixels of the camera image, 3 to {MAX_POLYGON_POINTS}"
 ANCHOR_HELP = "Point of the box that is tested: bottom_center is where an object touches the ground"
 
 

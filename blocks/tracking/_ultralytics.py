@@ -20,11 +20,16 @@ import supervision as sv
 from pydantic import Field, ValidationInfo, field_validator
 
 from workbench.block import Block, BlockConfig, StreamContext
+from workbench.events import EVENT_TRAJECTORY_POINTS
 from workbench.frames import Frame
 from workbench.kinds import Kind, Port
 from workbench.ultralytics_env import prepare_ultralytics
 
 REFERENCE_FPS = 30.0  # track_buffer is counted in frames at this rate, as in ByteTrack
+# Memory per stream grows with both: every live or lost track keeps up to trajectory_length points for track_buffer
+# frames. 3000 points is 100 s at 30 fps (the default 300 draws 10 s of trace); 9000 frames keeps a lost track 5 min.
+MAX_TRAJECTORY_LENGTH = 3000
+MAX_TRACK_BUFFER = 9000
 
 
 class TrackerConfig(BlockConfig):
@@ -42,7 +47,7 @@ class TrackerConfig(BlockConfig):
         0.25, ge=0.0, le=1.0,
         description="Start a new track only from a detection at least this confident; higher reduces false tracks")
     track_buffer: int = Field(
-        30, ge=1, le=100_000,
+        30, ge=1, le=MAX_TRACK_BUFFER,
         description="How long a lost track is kept, in frames at 30 fps (scaled to the stream's frame rate, so 30 "
         "is about one second); higher survives occlusions, but risks more identity switches")
     match_thresh: float = Field(
@@ -52,8 +57,9 @@ class TrackerConfig(BlockConfig):
     fuse_score: bool = Field(
         True, description="Fuse detection confidence with box overlap for matching; stabilizes weak detections")
     trajectory_length: int = Field(
-        300, ge=1, le=100_000,
-        description="Bottom-centre points kept per track for rules and drawing (the newest are kept)")
+        300, ge=1, le=MAX_TRAJECTORY_LENGTH,
+        description="Bottom-centre points kept per track for rules and drawing (the newest are kept); events carry "
+        f"only the newest {EVENT_TRAJECTORY_POINTS}")
 
     @field_validator("track_low_thresh")
     @classmethod
