@@ -153,6 +153,15 @@ def load_spec(path: str | Path) -> PipelineSpec:
     return spec_from_yaml(text, origin=str(path))
 
 
+def spec_from_upload(data: bytes, origin: str) -> PipelineSpec:
+    """A pipeline from an uploaded file's bytes: over MAX_PIPELINE_BYTES is refused before it is decoded (the app
+    accepts uploads up to server.maxUploadSize, sized for video clips)."""
+    if len(data) > MAX_PIPELINE_BYTES:
+        raise PipelineInvalid([Problem("yaml_too_big", params={"path": origin, "size": len(data),
+                                                               "limit": MAX_PIPELINE_BYTES})])
+    return spec_from_yaml(data.decode("utf-8", errors="replace"), origin=origin)
+
+
 def spec_from_yaml(text: str, origin: str = "pipeline") -> PipelineSpec:
     """A pipeline from YAML text (a file, an upload, the YAML box): at most MAX_PIPELINE_BYTES, no anchors or aliases
     (workbench.safe_yaml), at most MAX_NODES nodes and MAX_EDGES edges; every refusal is a PipelineInvalid."""

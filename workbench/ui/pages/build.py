@@ -3,12 +3,13 @@ canvas_model."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import streamlit as st
 
 from workbench.errors import PipelineInvalid, Problem
-from workbench.spec import spec_from_yaml
+from workbench.spec import PipelineSpec, spec_from_upload, spec_from_yaml
 from workbench.ui import autosave, library, templates
 from workbench.ui.canvas_model import canvas_view
 from workbench.ui.common import catalog, lang, registry, tr
@@ -136,14 +137,14 @@ def yaml_box(draft: Draft) -> None:
                        file_name=f"{draft.name or draft.spec.meta.name}.yaml", mime="application/x-yaml")
     if upload and st.session_state.get("uploaded_once") != upload.file_id:
         st.session_state["uploaded_once"] = upload.file_id
-        _replace_spec(draft, upload.getvalue().decode("utf-8", errors="replace"), upload.name)
+        _replace_spec(draft, lambda: spec_from_upload(upload.getvalue(), upload.name))  # size cap before decoding
     elif applied and text != draft.spec.to_yaml():
-        _replace_spec(draft, text, "YAML")
+        _replace_spec(draft, lambda: spec_from_yaml(text, origin="YAML"))
 
 
-def _replace_spec(draft: Draft, text: str, origin: str) -> None:
+def _replace_spec(draft: Draft, read: Callable[[], PipelineSpec]) -> None:
     try:
-        spec = spec_from_yaml(text, origin=origin)
+        spec = read()
     except PipelineInvalid as exc:
         for p in exc.problems:
             st.error(f"{p.where()}: {p.message(lang())}" if p.where() else p.message(lang()))
