@@ -104,3 +104,23 @@ def test_a_pipeline_cannot_widen_the_operator_list(attacker, operator_policy, tm
         _run(_imported(url), tmp_path / "out")  # the pipeline lists 127.0.0.1 itself
     assert err.value.problems[0].code == "webhook_host_not_in_policy"
     assert received == []
+
+
+def test_an_evaluation_replay_posts_nothing(attacker, operator_policy, tmp_path):
+    """Scoring a pipeline on a labeled clip must not alert anyone, even where the operator allows the host."""
+    from pathlib import Path
+
+    from workbench.evaluation.replay import run_and_collect
+    from workbench.spec import load_spec
+    from workbench.synth import generate
+
+    url, received = attacker
+    operator_policy(webhook_hosts=["127.0.0.1"])
+    data = load_spec(Path(__file__).resolve().parents[2] / "pipelines" / "vehicle_count_line.yaml").to_dict()
+    data["nodes"].append({"id": "hook", "type": "sinks/webhook@v1", "config": {"url": url, "retries": 0}})
+    rule = next(n["id"] for n in data["nodes"] if n["type"].startswith("rules/"))
+    data["edges"].append({"from": f"{rule}.events", "to": "hook.events"})
+    clip = generate("traffic", tmp_path / "clip", seed=0).video
+    events, summary = run_and_collect(parse_spec(data), clip, tmp_path / "out")
+    assert events and summary["status"] == "done"
+    assert received == []

@@ -28,7 +28,7 @@ from workbench.evaluation.truth import GroundTruth, load_truth_file
 from workbench.events import Event
 from workbench.registry import BlockRegistry, default_registry
 from workbench.runner import RunOptions, run_pipeline
-from workbench.spec import PipelineSpec, load_spec
+from workbench.spec import PipelineSpec, load_spec, parse_spec
 
 DEFAULT_TOLERANCE_S = 1.0
 
@@ -85,6 +85,23 @@ def evaluate_predictions(spec: PipelineSpec, predicted: Sequence[TimedEvent], tr
                        predicted_total=len(predicted), truth_total=len(truth.events))
 
 
+def without_outward_sinks(spec: PipelineSpec, registry: BlockRegistry) -> PipelineSpec:
+    """The pipeline without the sinks that reach outside (a webhook): replaying a labeled clip must not alert anyone
+    or post anything; the scores come from the rules' events, not from sinks."""
+    outward = {n.id for n in spec.nodes
+               if (block := registry.get(n.type)) is not None and block.outward_fields and not block.outputs}
+    if not outward:
+        return spec
+    data = spec.to_dict()
+    data["nodes"] = [n for n in data["nodes"] if n["id"] not in outward]
+    data["edges"] = [e for e in data.get("edges", []) if e["to"].split(".")[0] not in outward]
+    meta = data.get("meta", {})
+    for key in ("outward_pending", "site_pending"):
+        if isinstance(meta.get(key), dict):
+            meta[key] = {k: v for k, v in meta[key].items() if k not in outward}
+    return parse_spec(data)
+
+
 def run_and_collect(spec: PipelineSpec, clip: str | Path, out_dir: Path, start: float | None = None,
                     end: float | None = None, registry: BlockRegistry | None = None,
                     ) -> tuple[list[TimedEvent], dict[str, Any]]:
@@ -95,7 +112,7 @@ def run_and_collect(spec: PipelineSpec, clip: str | Path, out_dir: Path, start: 
         got.extend(TimedEvent.from_event(e) for e in events)
 
     opts = RunOptions(out_dir=out_dir, source=str(clip), start=start, end=end, on_events=collect)
-    summary = run_pipeline(spec, opts, registry)
+    summary = run_pipeline(without_outward_sinks(spec, registry or default_registry()), opts, registry)
     return got, summary
 
 
