@@ -78,3 +78,18 @@ def test_a_run_keeps_the_camera_password_out_of_its_files_and_page(tmp_path, mon
     assert PASSWORD not in status.source and "admin:***@" in status.source
     assert PASSWORD not in json.dumps([p.params for p in status.problems])
     assert all(PASSWORD not in p.message(lang) for p in status.problems for lang in ("en", "zh"))
+
+
+def test_a_saved_or_autosaved_pipeline_with_a_password_is_owner_only(tmp_path, monkeypatch):
+    from workbench.ui.autosave import autosave_path, keep
+    from workbench.ui.draft import Draft
+    from workbench.ui.library import save_pipeline
+
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "home"))
+    spec = parse_spec(_pipeline(f"rtsp://admin:{PASSWORD}@10.0.0.5/stream1"))
+    saved = save_pipeline(spec, "gate")
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    assert keep(Draft(spec=spec, name="gate"))
+    assert stat.S_IMODE(autosave_path().stat().st_mode) == 0o600
+    plain = save_pipeline(parse_spec(_pipeline("clip.mp4")), "plain")
+    assert stat.S_IMODE(plain.stat().st_mode) == 0o644

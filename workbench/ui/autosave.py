@@ -51,7 +51,10 @@ def keep(draft: Draft, who: str = DEFAULT_WHO, home: Path | None = None) -> bool
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # a draft may hold a camera password
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(json.dumps(record, ensure_ascii=False))
     os.replace(tmp, path)  # a crash mid-write leaves the previous autosave, never half a file
     return True
 

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from workbench.credentials import credential_problems
 from workbench.errors import PipelineInvalid, Problem
 from workbench.paths import user_pipelines_dir
 from workbench.spec import PipelineSpec, load_spec, save_spec
@@ -62,7 +63,7 @@ def save_pipeline(spec: PipelineSpec, name: str, overwrite: bool = True) -> Path
     if path.exists() and not overwrite:
         raise PipelineInvalid([Problem("pipeline_exists", field="name", params={"name": name.strip()})])
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_spec(spec, path)
+    save_spec(spec, path, private=bool(credential_problems(spec)))  # a camera password: readable by its owner only
     return path
 
 
