@@ -11,11 +11,20 @@ import contextlib
 import errno
 import os
 import secrets
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
 from workbench.i18n import t
-from workbench.sharing.store import DISTRICT_SETTING, TEMP_MARK, Progress, StoreError, check_key
+from workbench.sharing.store import (
+    DISTRICT_SETTING,
+    READ_MAX_BYTES,
+    TEMP_MARK,
+    Progress,
+    StoreError,
+    check_key,
+    too_big,
+)
 
 CHUNK = 8 * 1024 * 1024
 
@@ -55,17 +64,36 @@ class LocalStore:
         return final.with_name(f"{TEMP_MARK}{secrets.token_hex(6)}-{final.name}")
 
     @staticmethod
-    def _copy(src, dst, total: int, progress: Progress | None) -> None:
+    def _copy(src, dst, total: int, progress: Progress | None, limit: int | None = None) -> bool:
+        """Copy src to dst; False (stopped) as soon as more than `limit` bytes came."""
         done = 0
         if progress:
             progress(0, total)
-        while chunk := src.read(CHUNK):
+        while chunk := src.read(CHUNK if limit is None else min(CHUNK, limit + 1 - done)):
             dst.write(chunk)
             done += len(chunk)
+            if limit is not None and done > limit:
+                return False
             if progress:
                 progress(done, total)
         dst.flush()
         os.fsync(dst.fileno())
+        return True
+
+    def _open_regular(self, key: str, max_bytes: int | None):
+        """The object's file opened for reading, its size checked against `max_bytes` before anything is read."""
+        path = self._path(key)
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a folder, a FIFO, a device: not an object
+            raise FileNotFoundError(errno.ENOENT, "not a file", str(path))
+        if max_bytes is not None and info.st_size > max_bytes:
+            raise too_big(key, self.describe(), max_bytes, info.st_size)
+        f = open(path, "rb")  # noqa: SIM115 - the caller closes it
+        size = os.fstat(f.fileno()).st_size
+        if max_bytes is not None and size > max_bytes:  # replaced between the two looks
+            f.close()
+            raise too_big(key, self.describe(), max_bytes, size)
+        return f, size
 
     # --- RegistryStore -----------------------------------------------------------------------------------------
     def put_file(self, key: str, path: Path, progress: Progress | None = None) -> None:
@@ -104,25 +132,34 @@ class LocalStore:
             if tmp is not None:
                 tmp.unlink(missing_ok=True)
 
-    def get_bytes(self, key: str) -> bytes:
+    def get_bytes(self, key: str, max_bytes: int = READ_MAX_BYTES) -> bytes:
         try:
-            return self._path(key).read_bytes()
+            f, _ = self._open_regular(key, max_bytes)
+            with f:
+                data = f.read(max_bytes + 1)
         except OSError as exc:
             raise self._os_error(exc, key) from exc
+        if len(data) > max_bytes:  # grew while being read
+            raise too_big(key, self.describe(), max_bytes)
+        return data
 
-    def get_file(self, key: str, dest: Path, progress: Progress | None = None) -> None:
+    def get_file(self, key: str, dest: Path, progress: Progress | None = None, max_bytes: int | None = None) -> None:
         dest = Path(dest)
         tmp = None
         try:
-            with open(self._path(key), "rb") as src:
+            src, size = self._open_regular(key, max_bytes)
+            with src:
                 tmp = self._temp_beside(dest)
                 with open(tmp, "wb") as dst:
-                    self._copy(src, dst, os.fstat(src.fileno()).st_size, progress)
+                    complete = self._copy(src, dst, size, progress, max_bytes)
+            if not complete:
+                raise too_big(key, self.describe(), max_bytes)
             os.replace(tmp, dest)
         except OSError as exc:
+            raise self._os_error(exc, key) from exc
+        finally:
             if tmp is not None:
                 tmp.unlink(missing_ok=True)
-            raise self._os_error(exc, key) from exc
 
     def _walk(self, prefix: str) -> Iterator[str]:
         """Keys under the deepest folder that `prefix` names, filtered by the plain string prefix."""

@@ -20,7 +20,14 @@ from workbench.sharing.bundle import verify_files
 from workbench.sharing.keys import load_private
 from workbench.sharing.manifest import BundleManifest, Release
 from workbench.sharing.signing import signed_release
-from workbench.sharing.store import RegistryStore, StoreError, file_key, release_key, upload_prefix
+from workbench.sharing.store import (
+    RELEASE_MAX_BYTES,
+    RegistryStore,
+    StoreError,
+    file_key,
+    release_key,
+    upload_prefix,
+)
 
 FileProgress = Callable[[str, int, int], None]  # (file path in the bundle, bytes done, file size)
 
@@ -64,7 +71,7 @@ def _version_exists(manifest: BundleManifest, store: RegistryStore) -> StoreErro
 
 def _release_of(store: RegistryStore, key: str) -> Release | None:
     try:
-        return Release.from_bytes(store.get_bytes(key), key)
+        return Release.from_bytes(store.get_bytes(key, max_bytes=RELEASE_MAX_BYTES), key)
     except WorkbenchError:
         return None
 

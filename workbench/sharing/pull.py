@@ -20,7 +20,7 @@ from workbench.sharing.bundle import verify_files
 from workbench.sharing.keys import trusted_keys
 from workbench.sharing.manifest import Release
 from workbench.sharing.signing import Verdict, verify
-from workbench.sharing.store import RegistryStore, StoreError, file_key, release_key
+from workbench.sharing.store import RELEASE_MAX_BYTES, RegistryStore, StoreError, file_key, release_key
 
 POLICY_SETTING = "WORKBENCH_REGISTRY_POLICY"
 POLICIES = ("refuse", "warn")
@@ -50,7 +50,7 @@ def read_release(store: RegistryStore, district: str, name: str, version: str) -
     """The release stored for (district, name, version); one whose manifest names another place is refused."""
     key = release_key(district, name, version)
     try:
-        data = store.get_bytes(key)
+        data = store.get_bytes(key, max_bytes=RELEASE_MAX_BYTES)  # size checked before it is read
     except StoreError as exc:
         if exc.code != "registry_not_found":
             raise
@@ -91,7 +91,8 @@ def pull(store: RegistryStore, district: str, name: str, version: str, dest: str
             report = (lambda done, total, path=entry.path: progress(path, done, total)) if progress else None
             target = staging / entry.path
             target.parent.mkdir(parents=True, exist_ok=True)
-            store.get_file(file_key(district, name, version, manifest.upload_id, entry.path), target, report)
+            store.get_file(file_key(district, name, version, manifest.upload_id, entry.path), target, report,
+                           max_bytes=entry.size)  # a file larger than its signed size is not downloaded
         problems = verify_files(staging, manifest)
         if problems:
             raise WorkbenchError(problems)

@@ -28,12 +28,14 @@ from workbench.sharing.s3_parts import put_in_parts, unfinished_uploads
 from workbench.sharing.store import (
     ACCESS_SETTING,
     ENDPOINT_SETTING,
+    READ_MAX_BYTES,
     SECRET_SETTING,
     TEMP_MARK,
     URL_SETTING,
     Progress,
     StoreError,
     check_key,
+    too_big,
 )
 
 MIN_PART = 5 * 1024 * 1024  # S3's smallest part (except the last)
@@ -120,17 +122,32 @@ class S3Store:
             time.sleep(0.05 * (attempt + 1))  # AWS: a racing conditional write is still in flight; ask again
         return False
 
-    def get_bytes(self, key: str) -> bytes:
+    def _announced_size(self, response, key: str, max_bytes: int | None) -> int:
+        """The object's size from the GET answer's head (Content-Length), refused above `max_bytes` before any of
+        the body is read."""
+        try:
+            size = int(response.headers.get("content-length", 0))
+        except (TypeError, ValueError):
+            size = 0
+        if max_bytes is not None and size > max_bytes:
+            raise too_big(key, self.describe(), max_bytes, size)
+        return size
+
+    def get_bytes(self, key: str, max_bytes: int = READ_MAX_BYTES) -> bytes:
         check_key(key)
         with self._mapped(key, "read"):
             response = self._client.get_object(self.bucket, key)
             try:
-                return response.read()
+                self._announced_size(response, key, max_bytes)
+                data = response.read(max_bytes + 1)
             finally:
-                response.close()
+                response.close()  # an unread rest is dropped with the connection, not downloaded
                 response.release_conn()
+        if len(data) > max_bytes:  # a server that announced less than it sends
+            raise too_big(key, self.describe(), max_bytes)
+        return data
 
-    def get_file(self, key: str, dest: Path, progress: Progress | None = None) -> None:
+    def get_file(self, key: str, dest: Path, progress: Progress | None = None, max_bytes: int | None = None) -> None:
         check_key(key)
         dest = Path(dest)
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -139,11 +156,13 @@ class S3Store:
             with self._mapped(key, "read"):
                 response = self._client.get_object(self.bucket, key)
                 try:
-                    total, done = int(response.headers.get("content-length", 0)), 0
+                    total, done = self._announced_size(response, key, max_bytes), 0
                     with open(tmp, "wb") as out:
                         for chunk in response.stream(CHUNK):
                             out.write(chunk)
                             done += len(chunk)
+                            if max_bytes is not None and done > max_bytes:
+                                raise too_big(key, self.describe(), max_bytes)
                             if progress:
                                 progress(done, total)
                 finally:

@@ -20,6 +20,10 @@ SECRET_SETTING = "WORKBENCH_REGISTRY_SECRET_KEY"
 DISTRICT_SETTING = "WORKBENCH_REGISTRY_DISTRICT"
 URL_SETTING = "WORKBENCH_REGISTRY_URL"
 ENDPOINT_SETTING = "WORKBENCH_REGISTRY_ENDPOINT"
+# What one registry read may hold in memory, checked before the object is read (the store is another district's data):
+# release.json is the manifest with its pipeline (a bundled pipeline's is 5-10 KB, a pipeline at most ~1 MB).
+RELEASE_MAX_BYTES = 4 * 1024 * 1024
+READ_MAX_BYTES = RELEASE_MAX_BYTES  # get_bytes without a cap of its own
 
 
 class StoreError(WorkbenchError):
@@ -41,11 +45,13 @@ class RegistryStore(Protocol):
     def put_bytes_if_absent(self, key: str, data: bytes) -> bool:
         """Create `key` atomically; False (nothing written) if it exists, also when two writers race."""
 
-    def get_bytes(self, key: str) -> bytes:
-        """The object's bytes; registry_not_found if it does not exist."""
+    def get_bytes(self, key: str, max_bytes: int = READ_MAX_BYTES) -> bytes:
+        """The object's bytes; registry_not_found if it does not exist, registry_too_big (nothing read) if it holds
+        more than `max_bytes`: the size is checked before the object is read, then at most max_bytes + 1 are read."""
 
-    def get_file(self, key: str, dest: Path, progress: Progress | None = None) -> None:
-        """Download into `dest` atomically (a temp file beside it, then rename)."""
+    def get_file(self, key: str, dest: Path, progress: Progress | None = None, max_bytes: int | None = None) -> None:
+        """Download into `dest` atomically (a temp file beside it, then rename); with `max_bytes`, an object larger
+        than that is refused (registry_too_big) before or while downloading, and no file is left."""
 
     def list_keys(self, prefix: str) -> list[str]:
         """Every key starting with `prefix` (plain string prefix, like S3), sorted."""
@@ -59,6 +65,12 @@ class RegistryStore(Protocol):
 
     def describe(self, lang: str | None = None) -> str:
         """Where this store is, for messages (in `lang`, default the current language); never contains a secret."""
+
+
+def too_big(key: str, store: str, max_bytes: int, size: int | None = None) -> StoreError:
+    """registry_too_big: the object `key` holds more than a read of it allows (size None: found while reading)."""
+    return StoreError("registry_too_big", item=key, store=store, cap=f"{max_bytes:,}",
+                      size=f"{size:,}" if size is not None else f"> {max_bytes:,}")
 
 
 def check_key(key: str, *, prefix: bool = False) -> str:

@@ -129,6 +129,22 @@ def test_killed_upload_leaves_nothing_and_the_next_put_succeeds(spec, store, tmp
     assert store.list_keys("north/") == [key]
 
 
+def test_a_read_larger_than_its_cap_is_refused_and_leaves_nothing(store, tmp_path):
+    """The size is known before the body is read (local: stat; S3: the answer's Content-Length)."""
+    key, size = "north/cars/3.0.0/uploads/u1/preview.jpg", 5 * 1024 * 1024 + 5  # above the default cap (4 MiB)
+    store.put_file(key, random_file(tmp_path / "p.jpg", size))
+    assert len(store.get_bytes(key, max_bytes=size)) == size
+    store.get_file(key, tmp_path / "whole.jpg", max_bytes=size)
+    assert (tmp_path / "whole.jpg").stat().st_size == size
+    for call in (lambda: store.get_bytes(key, max_bytes=size - 1), lambda: store.get_bytes(key),
+                 lambda: store.get_file(key, tmp_path / "out" / "p.jpg", max_bytes=1024)):
+        with pytest.raises(StoreError) as caught:
+            call()
+        assert caught.value.code == "registry_too_big"
+        assert (caught.value.problems[0].params["item"], caught.value.problems[0].params["size"]) == (key, f"{size:,}")
+    assert list(tmp_path.glob("out/*")) == []  # no temp file left
+
+
 def test_missing_key_is_registry_not_found(store, tmp_path):
     assert store.exists("north/none/1.0.0/release.json") is False
     for call in (lambda: store.get_bytes("north/none/1.0.0/release.json"),

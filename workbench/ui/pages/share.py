@@ -101,32 +101,33 @@ def _row(entry: Entry) -> None:
     row = view.entry_row(entry, lang())
     with st.container(border=True):
         head, badge, button = st.columns([6, 2, 1])
-        title = view.as_plain_markdown(row.title)  # free text from the publishing district
-        shown = title if row.title == row.name else f"{title} ({row.name})"
-        head.markdown(f"**{shown}** `{row.version}` · {row.district}")
+        # every text here is the publishing district's (a broken entry's names are whatever the store's keys say)
+        title, name = view.as_plain_markdown(row.title), view.as_plain_markdown(row.name)
+        shown = title if row.title == row.name else f"{title} ({name})"
+        head.markdown(f"**{shown}** `{row.version}` · {view.as_plain_markdown(row.district)}")
         with badge:
             _badge(row.trust)
         button.button(tr("app.share.open"), key=f"share_open::{row.ref}", on_click=_open, args=(row.ref,))
         if row.problem:
-            st.caption(row.problem.message(lang()))
+            st.caption(view.plain_problem(row.problem, lang()))
             return
-        st.caption(row.description)
-        st.caption(tr("app.share.row_line", task=row.task, classes=view.format_classes(row.classes),
-                      metrics=view.format_metrics(row.metrics)))
+        st.caption(view.as_plain_markdown(row.description))
+        st.caption(view.plain_t("app.share.row_line", lang(), task=row.task, classes=view.format_classes(row.classes),
+                                metrics=view.format_metrics(row.metrics)))
 
 
 def _details(store: RegistryStore, entry: Entry) -> None:
-    st.subheader(entry.ref)
+    st.subheader(view.as_plain_markdown(entry.ref))
     _badge(view.trust_status(entry))
     if entry.release is None:
         show_problems([entry.problem] if entry.problem else [])
         return
     m = entry.release.manifest
-    st.markdown(m.description.zh if lang() == "zh" else m.description.en)
+    st.text(m.description.zh if lang() == "zh" else m.description.en)  # the publisher's text, never Markdown
     signer = entry.release.signature.key_id if entry.release.signature else "-"
-    st.caption(tr("app.share.detail_line", task=m.task, classes=view.format_classes(m.classes, 20),
-                  tags=", ".join(m.tags) or "-", created=m.created, key_id=signer, size=view.format_size(
-                      view.total_size(m)), workbench=m.workbench_version))
+    st.caption(view.plain_t("app.share.detail_line", lang(), task=m.task, classes=view.format_classes(m.classes, 20),
+                            tags=", ".join(m.tags) or "-", created=m.created, key_id=signer,
+                            size=view.format_size(view.total_size(m)), workbench=m.workbench_version))
     preview = view.fetch_preview(store, m)
     if preview:
         (st.video if preview[0] in (".mp4", ".webm") else st.image)(preview[1], width=480)
@@ -138,7 +139,7 @@ def _details(store: RegistryStore, entry: Entry) -> None:
     files.dataframe(view.file_rows(m), hide_index=True)
     st.markdown(f"**{tr('app.share.site_fields')}**")
     for node, fields in m.site_fields.items():
-        st.markdown(f"- **{node}**: {', '.join(fields)}")
+        st.markdown(f"- **{view.as_plain_markdown(node)}**: {view.as_plain_markdown(', '.join(fields))}")
     if not m.site_fields:
         st.caption(tr("app.share.no_site_fields"))
     with st.expander(tr("app.share.license")):
@@ -162,8 +163,8 @@ def _import(store: RegistryStore, entry: Entry) -> None:
             return
         bar.empty()
         show_problems(list(pulled.warnings))
-        st.success(tr("app.share.imported", ref=entry.ref, pipeline=installed.pipeline.name,
-                      models=", ".join(installed.models) or "-"))
+        st.success(view.plain_t("app.share.imported", lang(), ref=entry.ref, pipeline=installed.pipeline.name,
+                                models=", ".join(installed.models) or "-"))
         imported = True
     if imported:
         site_adaptation(view.installed_pipeline(m), view.model_card(m))
