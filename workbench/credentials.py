@@ -58,8 +58,11 @@ def _is_env_reference(field: str) -> bool:
 
 
 def redacted(value: Any, key: str | None = None) -> Any:
-    """A copy of a pipeline (or any JSON-like value) with URL passwords and secret-looking header values hidden."""
+    """A copy of a pipeline (or any JSON-like value) with URL passwords and secret-looking header values hidden
+    (the values under a `…_env` setting name environment variables, not secrets: they stay)."""
     if isinstance(value, dict):
+        if key is not None and key.endswith("_env"):
+            return {k: redact_text(v) if isinstance(v, str) else redacted(v) for k, v in value.items()}
         return {k: redacted(v, str(k)) for k, v in value.items()}
     if isinstance(value, list):
         return [redacted(v) for v in value]

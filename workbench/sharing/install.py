@@ -160,4 +160,4 @@ def outward_values(spec: PipelineSpec, node: str, fields: list[str]) -> str:
     from workbench.credentials import redacted
 
     config = (spec.node(node).config if spec.node(node) else {}) or {}
-    return "; ".join(f"{f} = {json.dumps(redacted(config.get(f)), ensure_ascii=False)}" for f in fields)
+    return "\n".join(f"{f} = {json.dumps(redacted(config.get(f), f), ensure_ascii=False)}" for f in fields)

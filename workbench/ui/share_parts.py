@@ -56,8 +56,8 @@ def site_pending_banner(draft) -> None:
 
     for node, fields in view.site_pending_rows(draft.spec, "outward_pending"):
         text, done = st.columns([5, 1])
-        values = view.as_plain_markdown(outward_values(draft.spec, node, fields))  # another district's text
-        text.error(tr("app.share.outward_banner", node=node, values=values))
+        text.error(tr("app.share.outward_banner", node=node))
+        text.code(outward_values(draft.spec, node, fields), language=None)  # another district's text: never Markdown
         if done.button(tr("app.share.outward_confirm"), key=f"outward_confirm::{node}"):
             draft.change(clear_site_pending(draft.spec, node, "outward_pending"))
             st.rerun()
