@@ -41,7 +41,7 @@ from workbench.credentials import redacted, redacted_output
 from workbench.errors import Problem, WorkbenchError
 from workbench.i18n import LANGUAGES
 from workbench.locations import redact
-from workbench.paths import workbench_home
+from workbench.paths import workbench_home, write_atomic
 from workbench.spec import NodeSpec, PipelineSpec, load_spec, save_spec
 
 if TYPE_CHECKING:
@@ -125,12 +125,7 @@ def new_job_id() -> str:
 # -- small file helpers ----------------------------------------------------------------------------------------------
 def write_json(path: Path, data: Any, private: bool = False) -> None:
     """Atomic: readers never see half a file. `private`: readable by this user only (it may hold a camera password)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)  # a leftover keeps its old mode
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if private else 0o644)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(json.dumps(data, ensure_ascii=False, indent=1, default=str))
-    tmp.replace(path)
+    write_atomic(path, json.dumps(data, ensure_ascii=False, indent=1, default=str), private)
 
 
 def read_json(path: Path) -> Any:

@@ -15,3 +15,14 @@ def workbench_home() -> Path:
 def user_pipelines_dir() -> Path:
     """The user's saved pipelines (the app's library; imported algorithms land here too): `<home>/pipelines`."""
     return workbench_home() / "pipelines"
+
+
+def write_atomic(path: Path, text: str, private: bool = False) -> None:
+    """Write `text` so readers never see half a file (a temporary file renamed over `path`); `private`: readable by
+    this user only (mode 0600), for a file that may hold a camera password or another secret."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)  # a leftover keeps its old mode
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if private else 0o644)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    tmp.replace(path)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from workbench.errors import PipelineInvalid, Problem
+from workbench.paths import write_atomic
 from workbench.safe_yaml import YamlRefused, YamlSyntaxError, dump_yaml, load_yaml_text
 
 NODE_ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]*$"
@@ -180,10 +180,4 @@ def spec_from_yaml(text: str, origin: str = "pipeline") -> PipelineSpec:
 def save_spec(spec: PipelineSpec, path: str | Path, private: bool = False) -> None:
     """Write atomically: a crash while saving never leaves half a file. `private`: owner-only (mode 0600), for a
     copy that may hold a camera password."""
-    path = Path(path)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.unlink(missing_ok=True)  # a leftover keeps its old mode
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if private else 0o644)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(spec.to_yaml())
-    tmp.replace(path)
+    write_atomic(Path(path), spec.to_yaml(), private)

@@ -8,13 +8,12 @@ knows about its file); a draft with nothing unsaved removes it. A new browser se
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from workbench.errors import PipelineInvalid
-from workbench.paths import workbench_home
+from workbench.paths import workbench_home, write_atomic
 from workbench.spec import spec_from_yaml
 from workbench.ui.draft import Draft
 
@@ -50,12 +49,7 @@ def keep(draft: Draft, who: str = DEFAULT_WHO, home: Path | None = None) -> bool
     except (OSError, ValueError):
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.unlink(missing_ok=True)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # a draft may hold a camera password
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(json.dumps(record, ensure_ascii=False))
-    os.replace(tmp, path)  # a crash mid-write leaves the previous autosave, never half a file
+    write_atomic(path, json.dumps(record, ensure_ascii=False), private=True)  # a draft may hold a password
     return True
 
 
