@@ -213,3 +213,48 @@ def test_registry_text_on_the_share_page_draws_no_image_or_link(home, store, tmp
     assert r"\<img src=http://127\.0\.0\.1:9/html\.png\>" in everything
     texts = [e.value for e in at.text]  # the description and the model card: plain text, no Markdown at all
     assert HOSTILE in texts and any(t.startswith("# Model card") and HOSTILE in t for t in texts)
+
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+def hostile_import(home: Path) -> Path:
+    """What an import leaves on this machine, every free text hostile: a zoo model (description, classes from the
+    manifest) and a pipeline in the library (its name, a rule's class names that never arrive: a warning)."""
+    models = home / "models"
+    models.mkdir(parents=True)
+    model = {"id": "north.gate-1_0_0", "description": HOSTILE, "classes": [f"truck{TRACKER}"],
+             "weights": {"file": "north.gate-1_0_0/w.onnx"}, "source": f"registry north/gate 1.0.0 {HTML}"}
+    (models / "north.gate-1_0_0.yaml").write_text(yaml.safe_dump(model), encoding="utf-8")
+    data = yaml.safe_load((PIPELINES / "vehicle_count_line.yaml").read_text(encoding="utf-8"))
+    data["meta"] = {"name": f"闸口 {TRACKER}", "origin": "north/gate@1.0.0"}
+    for node in data["nodes"]:
+        if node["id"] == "motion":
+            node.update(type="detection/yolo@v1", config={"model": model["id"]})
+        if node["id"] == "count_line":
+            node["config"]["classes"] = [f"bus{TRACKER}", HTML]
+    path = user_pipelines_dir() / "north-gate-1_0_0.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_an_imported_pipeline_and_model_draw_no_image_or_link_on_the_build_page(home):
+    from workbench.ui.draft import open_draft
+    from workbench.ui.library import PipelineEntry
+
+    path = hostile_import(home)
+    draft = open_draft(PipelineEntry(path.stem, path, False, load_spec(path).meta.name))
+    draft.select("motion")  # its settings show the chosen zoo model's description
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["lang"] = "en"
+    at.session_state["draft"] = draft
+    at.run()
+    assert not at.exception, at.exception
+    shown = rendered(at)
+    offending = {kind: [(v, fetching(v)) for v in values if fetching(v)] for kind, values in shown.items()}
+    assert not any(offending.values()), offending
+    everything = " ".join(v for values in shown.values() for v in values)
+    assert r"闸口 \!\[x\]" in everything  # the header names the pipeline, as written
+    assert r"Counts trucks \!\[x\]" in everything  # the model's description under the model picker
+    assert r"bus\!\[x\]" in everything  # the class warning in the problems panel

@@ -16,6 +16,7 @@ from workbench.spec import PipelineSpec
 from workbench.ui import evaluate_mlflow_view as mlview
 from workbench.ui import evaluate_view as view
 from workbench.ui.common import lang, registry, tr
+from workbench.ui.plain_text import plain_problem, plain_t
 from workbench.zoo import list_models
 
 DETECTION_KEY = "eval_detection"  # the last DetectionComparison (or problems) of the detection tab
@@ -24,7 +25,7 @@ TRAINING_WARNINGS_KEY = "eval_training_warnings"
 
 def show_problems(problems: list[Problem]) -> None:
     for p in problems:
-        (st.warning if p.severity == "warning" else st.error)(p.message(lang()))
+        (st.warning if p.severity == "warning" else st.error)(plain_problem(p, lang(), where=False))
 
 
 def table(rows: list[dict], columns: tuple[str, ...]) -> None:
@@ -87,8 +88,8 @@ def show_report(report: EventReport | list[Problem] | None) -> None:
     if not isinstance(report, EventReport):
         show_problems(report)
         return
-    st.subheader(tr("app.eval.report", pipeline=report.pipeline, clip=Path(report.clip).name,
-                    tolerance=report.tolerance_s))
+    st.subheader(plain_t("app.eval.report", lang(), pipeline=report.pipeline, clip=Path(report.clip).name,
+                         tolerance=report.tolerance_s))
     for col, (name, value) in zip(st.columns(6), view.total_tiles(report), strict=True):
         col.metric(tr(f"app.eval.col.{name}"), value)
     for reason in report.zero_reasons():

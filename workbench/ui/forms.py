@@ -31,6 +31,7 @@ from workbench.ui.geometry import (
     unwrap_optional,
 )
 from workbench.ui.labels import field_help, field_label, option_label
+from workbench.ui.plain_text import as_plain_markdown
 
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING"})()  # "leave the key out of the config"
 CUSTOM_MODEL = ""  # the model picker's "another model id" entry (never a valid model id)
@@ -456,8 +457,8 @@ class _Form:
                               format_func=lambda m: model_label(by_id.get(m), self.lang))
         if choice != CUSTOM_MODEL:
             picked = by_id[choice]
-            if picked.description:
-                st.caption(picked.description)
+            if picked.description:  # an imported model's is the publishing district's text
+                st.caption(as_plain_markdown(picked.description))
             if not picked.present:
                 st.info(t("app.forms.weights_hint", self.lang, model=picked.id))
             return choice

@@ -9,6 +9,7 @@ from workbench.errors import Problem
 from workbench.ui import editor
 from workbench.ui.common import lang, registry, tr
 from workbench.ui.draft import Draft
+from workbench.ui.plain_text import as_plain_markdown, plain_problem
 from workbench.ui.video_picker import video_picker
 
 VIDEO_FILE_SOURCE = "sources/video_file@"
@@ -36,7 +37,8 @@ def settings_panel(draft: Draft, problems: list[Problem]) -> None:
         st.rerun()
     for p in problems:
         if p.node == node.id:
-            st.error(f"{p.field or ''}: {p.message(lang())}" if p.field else p.message(lang()), icon=":material/error:")
+            text = plain_problem(p, lang(), where=False)  # class names, paths...: the pipeline's text, escaped
+            st.error(f"{as_plain_markdown(p.field)}: {text}" if p.field else text, icon=":material/error:")
     if block is None:
         return
     from workbench.ui.forms import settings_form

@@ -6,7 +6,6 @@ the site settings an imported pipeline still waits for. The page (workbench/ui/p
 from __future__ import annotations
 
 import hashlib
-import re
 import shutil
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from workbench.sharing.manifest import BundleManifest
 from workbench.sharing.pull import Pulled, pull
 from workbench.sharing.store import RegistryStore, file_key
 from workbench.spec import PipelineSpec
+from workbench.ui.plain_text import as_plain_markdown, plain_problem, plain_t  # noqa: F401 - used by the page
 
 TRUST_STATUSES = ("trusted", "untrusted", "unsigned", "bad_signature", "wrong_district", "broken")
 TRUST_COLORS = {"trusted": "green", "untrusted": "orange", "unsigned": "orange", "bad_signature": "red",
@@ -99,29 +99,6 @@ class EntryRow:
     metrics: dict[str, float]
     created: str
     problem: Problem | None = None
-
-
-MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
-
-
-def as_plain_markdown(text: str) -> str:
-    """`text` from another district, escaped so Markdown shows it as written (no link, image, HTML, formula or
-    formatting: an image would make every viewer's browser fetch the publisher's URL; an escaped '.' also keeps a
-    bare address from being turned into a link)."""
-    return MARKDOWN_SPECIALS.sub(r"\\\1", str(text))
-
-
-def plain_t(key: str, lang: str | None = None, **params: Any) -> str:
-    """A message for Markdown (st.markdown, st.caption, st.error...): the table's text as written, every parameter
-    (free text from the registry or an imported pipeline) escaped by `as_plain_markdown`."""
-    return t(key, lang, **{k: as_plain_markdown(v) for k, v in params.items()})
-
-
-def plain_problem(problem: Problem, lang: str | None = None) -> str:
-    """A problem as the Share page shows it (`where: sentence`), its parameters and place escaped for Markdown."""
-    text = plain_t(f"problem.{problem.code}", lang, **problem.params)
-    where = problem.where()
-    return f"{as_plain_markdown(where)}: {text}" if where else text
 
 
 def entry_row(entry: Entry, lang: str) -> EntryRow:

@@ -15,6 +15,7 @@ from workbench.spec import parse_spec
 from workbench.ui import autosave
 from workbench.ui.draft import Draft
 from workbench.ui.pages.build import local_time
+from workbench.ui.plain_text import as_plain_markdown
 
 APP = str(Path(__file__).resolve().parents[3] / "app.py")
 
@@ -52,7 +53,8 @@ def test_a_new_session_offers_the_unsaved_pipeline_back(home):
     assert kept is not None  # written while working, before any save
 
     again = AppTest.from_file(APP, default_timeout=60).run()  # a browser refresh: a new session
-    offer = t("app.build.autosave_found", "zh", name="new-pipeline", time=local_time(kept.saved_at), nodes=2)
+    offer = t("app.build.autosave_found", "zh", name=as_plain_markdown("new-pipeline"),  # a name is escaped
+              time=local_time(kept.saved_at), nodes=2)
     assert [w.value for w in again.warning] == [offer]
     assert again.session_state["draft"].spec.nodes == [], "nothing is replaced before the user says so"
     add_block(again, "sinks/events_file@v1")

@@ -16,6 +16,7 @@ from workbench.evaluation.truth import load_truth_file
 from workbench.i18n import t
 from workbench.spec import load_spec
 from workbench.ui import evaluate_view as view
+from workbench.ui.plain_text import plain_problem
 
 PIPELINE = Path(__file__).resolve().parents[3] / "pipelines" / "demo_street_count.yaml"
 TIMEOUT_S = 180
@@ -141,7 +142,7 @@ def test_a_wrong_row_in_the_table_is_named(demo_home):
     problem = Problem("eval_truth_bad_event", params={"path": str(jobs.demo_clip().with_name("demo_s0.truth.csv")),
                                                       "row": 1, "column": "time_s", "detail": "None is not a number "
                                                       "of seconds >= 0"})
-    assert _errors(at) == [problem.message("en")]
+    assert _errors(at) == [plain_problem(problem, "en", where=False)]
     assert at.button(key="eval_go").disabled
 
 
@@ -155,7 +156,7 @@ def test_a_clip_without_truth_says_what_is_missing(demo_home, lang, tmp_path, mo
     at.selectbox(key="eval_root").set_value(tmp_path.resolve()).run()
     at.selectbox(key="eval_file").set_value(clip).run()
     problem = Problem("eval_truth_missing", params={"path": str(tmp_path.resolve() / "camera7.truth.json")})
-    assert _errors(at) == [problem.message(lang)]
+    assert _errors(at) == [plain_problem(problem, lang, where=False)]
     assert at.button(key="eval_go").disabled
 
 
@@ -170,7 +171,7 @@ def test_a_broken_dataset_is_a_translated_problem(demo_home):
         at.button(key="eval_compare").click().run()
         assert not at.exception
         problem = Problem("eval_data_bad", params={"path": str(data), "detail": "no class names (names:)"})
-        assert _errors(at) == [problem.message("zh")]
+        assert _errors(at) == [plain_problem(problem, "zh", where=False)]
     finally:
         shutil.rmtree(data.parent)
 

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from workbench import jobs
 from workbench.i18n import t
 from workbench.synth import load_truth
+from workbench.ui.plain_text import plain_problem
 
 PIPELINE = Path(__file__).resolve().parents[3] / "pipelines" / "vehicle_count_line.yaml"
 END_S = 9.2  # stop here: well between two line crossings of the demo clip (8.48 s and 9.96 s)
@@ -169,7 +170,7 @@ def test_what_stopped_a_run_is_shown_on_the_page(home, tmp_path, monkeypatch):
     at.run()
     [problem] = jobs.run_status(run_id).problems
     assert problem.code == "source_not_video"
-    assert f"src.path: {problem.message('en')}" in [e.value for e in at.error]
+    assert plain_problem(problem, "en") in [e.value for e in at.error]  # "src.path: ...", escaped for Markdown
     assert t("app.run.state.error", "en") in " ".join(_captions(at))
 
 

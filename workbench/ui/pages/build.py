@@ -15,6 +15,7 @@ from workbench.ui.canvas_model import canvas_view
 from workbench.ui.common import catalog, lang, registry, tr
 from workbench.ui.draft import Draft, new_draft, open_draft
 from workbench.ui.palette import palette_view
+from workbench.ui.plain_text import as_plain_markdown, plain_problem
 from workbench.ui.settings_panel import settings_panel
 from workbench.ui.share_parts import site_pending_banner
 from workbench.validate import validate
@@ -53,7 +54,7 @@ def restore_offer() -> None:
         return
     with st.container(border=True):
         name = offer.draft.name or offer.draft.template or offer.draft.spec.meta.name
-        st.warning(tr("app.build.autosave_found", name=name, time=local_time(offer.saved_at),
+        st.warning(tr("app.build.autosave_found", name=as_plain_markdown(name), time=local_time(offer.saved_at),
                       nodes=len(offer.draft.spec.nodes)), icon=":material/history:")
         restore, drop, _ = st.columns([1, 1, 4])
         if restore.button(tr("app.build.autosave_restore"), key="autosave_restore", type="primary"):
@@ -101,7 +102,8 @@ def file_bar(draft: Draft) -> None:
     status = tr("app.build.unsaved") if draft.dirty else tr("app.build.saved")
     if not draft.spec.nodes and not draft.name:  # a new, empty canvas: nothing saved or unsaved yet
         status = tr("app.build.empty")
-    header.caption(f"**{draft.name or tr('app.build.untitled')}** · {draft.spec.meta.name} · {status}")
+    header.caption(f"**{as_plain_markdown(draft.name or tr('app.build.untitled'))}** · "
+                   f"{as_plain_markdown(draft.spec.meta.name)} · {status}")  # an imported pipeline names itself
     with st.expander(tr("app.build.yaml")):
         yaml_box(draft)
 
@@ -118,7 +120,7 @@ def _save(draft: Draft, name: str, overwrite: bool):
         path = library.save_pipeline(draft.spec, name, overwrite=overwrite)
     except PipelineInvalid as exc:
         for p in exc.problems:
-            st.error(p.message(lang()))
+            st.error(plain_problem(p, lang(), where=False))
         return None
     draft.mark_saved(name.strip())
     if st.session_state.get(OFFER_KEY) is None:
@@ -146,8 +148,8 @@ def _replace_spec(draft: Draft, read: Callable[[], PipelineSpec]) -> None:
     try:
         spec = read()
     except PipelineInvalid as exc:
-        for p in exc.problems:
-            st.error(f"{p.where()}: {p.message(lang())}" if p.where() else p.message(lang()))
+        for p in exc.problems:  # an uploaded file's text: escaped, never drawn as Markdown
+            st.error(plain_problem(p, lang()))
         return
     draft.change(spec)
     st.rerun()
@@ -162,7 +164,7 @@ def canvas(draft: Draft, problems: list[Problem]) -> None:
     if draft.take_reply(reply, registry()):
         st.rerun()
     for problem in draft.notices:
-        st.error(problem.message(lang()), icon=":material/block:")
+        st.error(plain_problem(problem, lang(), where=False), icon=":material/block:")
 
 
 def start_cards() -> None:
@@ -193,7 +195,7 @@ def problems_panel(draft: Draft, problems: list[Problem]) -> None:
     with st.expander(title, expanded=bool(errors)):
         for i, p in enumerate(problems):
             icon = ":material/error:" if p.severity == "error" else ":material/warning:"
-            label = f"{p.where() or '-'}: {p.message(lang())}"
+            label = plain_problem(p, lang())  # class names, paths...: the pipeline's (maybe imported) text
             if st.button(label, key=f"problem_{i}", disabled=not p.node or draft.spec.node(p.node) is None,
                          use_container_width=True, icon=icon):
                 draft.select(p.node)

@@ -23,6 +23,7 @@ from workbench.ui import evaluate_view as view
 from workbench.ui import video_picker
 from workbench.ui.common import lang, registry, tr
 from workbench.ui.library import list_pipelines
+from workbench.ui.plain_text import plain_t
 
 CLIP_KINDS = ("demo", "library", "upload", "server")
 TRUTH_KINDS = ("beside", "upload", "editor")
@@ -146,7 +147,7 @@ def _pick_truth(clip: view.ClipChoice) -> GroundTruth | None:
 def _pick_run(spec: PipelineSpec, clip: view.ClipChoice) -> str | None:
     runs = view.matching_runs(jobs.list_runs(), spec, clip.video)
     if not runs:
-        st.info(tr("app.eval.no_runs", pipeline=spec.meta.name))
+        st.info(plain_t("app.eval.no_runs", lang(), pipeline=spec.meta.name))
         return None
     labels = view.run_labels(runs, lang())
     return st.selectbox(tr("app.eval.run"), list(labels), key="eval_run", format_func=labels.__getitem__)

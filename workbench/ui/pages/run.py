@@ -21,6 +21,7 @@ from workbench.ui.common import lang, registry, tr
 from workbench.ui.health_view import health_table
 from workbench.ui.job_panel import JobRow, JobTexts, job_panel, past_jobs_table
 from workbench.ui.library import PipelineEntry, list_pipelines
+from workbench.ui.plain_text import plain_problem, plain_t
 from workbench.ui.results import show_results
 from workbench.validate import errors_only, site_pending_problems, validate
 
@@ -59,8 +60,8 @@ def _load_checked(path: Path) -> tuple[PipelineSpec | None, list[Problem]]:
 
 
 def _show_problems(problems: list[Problem]) -> None:
-    for p in problems:
-        st.error(f"{p.where()}: {p.message(lang())}")
+    for p in problems:  # the pipeline's text (maybe imported) in them is escaped, never drawn as Markdown
+        st.error(plain_problem(p, lang()))
 
 
 def _new_run_form() -> None:
@@ -81,7 +82,7 @@ def _new_run_form() -> None:
         _show_problems(problems)
         return
     for p in site_pending_problems(spec):  # an imported algorithm whose lines/zones are still the publisher's
-        st.warning(f"{p.where()}: {p.message(lang())}")
+        st.warning(plain_problem(p, lang()))
     found = jobs.source_node(spec, registry())
     source = _pick_clip(str(found[0].config.get(found[1], "")) if found else "")
     window = found[0].config if found else {}
@@ -122,7 +123,7 @@ def _pick_clip(pipeline_source: str) -> str | None:
         for problem in refused:
             st.error(problem.message(lang()))
         return (text or None) if not refused else None
-    st.caption(tr("app.run.clip_pipeline_hint", source=redact(pipeline_source)))
+    st.caption(plain_t("app.run.clip_pipeline_hint", lang(), source=redact(pipeline_source)))
     if pipeline_source and not is_url(pipeline_source) and not footage.allowed(pipeline_source):
         st.error(tr("app.run.pipeline_source_outside", path=pipeline_source))  # the app opens footage folders only
         return None
