@@ -80,7 +80,7 @@ def test_settings_table_covers_optional_lists_patterns_and_polygons(blocks):
     assert row(blocks["rules/time_window@v1"], "start")["allowed"].startswith("must match ^(")
     polygon = row(blocks["rules/zone_enter_exit@v1"], "polygon")
     assert polygon["type"] == "polygon (list of [x, y] points)"
-    assert polygon["allowed"] == "coordinates 0 ≤ x ≤ 10000; 3 to ∞ items"
+    assert polygon["allowed"] == "coordinates 0 ≤ x ≤ 10000; 3 to 100 items"
     assert row(blocks["sinks/webhook@v1"], "headers")["type"] == "name → value pairs"
 
 
