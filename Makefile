@@ -12,7 +12,7 @@ export YOLO_AUTOINSTALL := 0
 export MLFLOW_DISABLE_TELEMETRY := true
 
 CANVAS_DIR := frontend/canvas
-CANVAS_BUILD := workbench/ui/canvas/static/index.html
+CANVAS_BUILD := workbench/apps/ui/canvas/static/index.html
 CANVAS_SOURCES := $(addprefix $(CANVAS_DIR)/,package.json package-lock.json vite.config.ts tsconfig.json index.html) \
 	$(wildcard $(CANVAS_DIR)/src/*)
 
@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q --upgrade pip setuptools wheel
 	$(BIN)/pip install -q -e '.[dev]'
 	$(BIN)/python -c "import cv2; cv2.HOGDescriptor_getDefaultPeopleDetector()"  # OpenCV pin check (docs/decisions.md)
-	@# A font that draws Chinese into videos and pictures (workbench/fonts.py); best effort: English text without it.
+	@# A font that draws Chinese into videos and pictures (workbench/media/fonts.py); best effort: English text without it.
 	@test -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc || ! command -v apt-get >/dev/null || \
 		{ apt-get update -q >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 		--no-install-recommends fonts-noto-cjk >/dev/null 2>&1; } || \
@@ -47,6 +47,7 @@ run: demo  ## open the workbench in the browser on embedded defaults
 
 test: install  ## the whole suite, slow tests included (what CI runs)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest -q -p no:cacheprovider
 
 test-fast: install  ## the quick local loop: skips tests marked slow
@@ -54,6 +55,7 @@ test-fast: install  ## the quick local loop: skips tests marked slow
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 bench: install
 	$(BIN)/python benchmarks/engine_overhead.py
@@ -71,4 +73,4 @@ bench-batch: install  ## ~3 min: 8 clips on Ray with 2 workers vs one process
 	$(BIN)/python benchmarks/batch_scaling.py
 
 clean:
-	rm -rf $(VENV) .venv-labelstudio .pytest_cache .ruff_cache $(CANVAS_DIR)/node_modules workbench/ui/canvas/static
+	rm -rf $(VENV) .venv-labelstudio .pytest_cache .ruff_cache $(CANVAS_DIR)/node_modules workbench/apps/ui/canvas/static

@@ -34,8 +34,8 @@ SEQUENTIAL = """
 import json, sys, time
 t0 = time.perf_counter()
 from pathlib import Path
-from workbench.runner import RunOptions, run_pipeline
-from workbench.spec import load_spec
+from workbench.engine.runner import RunOptions, run_pipeline
+from workbench.engine.spec import load_spec
 spec = load_spec(sys.argv[1])
 t1 = time.perf_counter()
 per_clip = []
@@ -48,15 +48,15 @@ print(json.dumps({"import_s": t1 - t0, "per_clip": per_clip}))
 
 PROBE = """
 import json, os, sys, time
-from workbench.batch.cluster import ray_session
+from workbench.features.batch.cluster import ray_session
 t0 = time.perf_counter()
 with ray_session(None, 2) as ray:
     t1 = time.perf_counter()
     @ray.remote(num_cpus=1, scheduling_strategy="SPREAD")
     def load(path):
         began = time.perf_counter()
-        from workbench.graph import compile_pipeline
-        from workbench.spec import load_spec
+        from workbench.engine.graph import compile_pipeline
+        from workbench.engine.spec import load_spec
         compile_pipeline(load_spec(path))
         time.sleep(0.5)  # keep the worker busy so that the second task needs the second worker
         return os.getpid(), time.perf_counter() - began - 0.5
@@ -68,7 +68,7 @@ print(json.dumps({"ray_init_s": t1 - t0, "two_workers_ready_s": t2 - t1 - 0.5,
 
 
 def make_clips(folder: Path, count: int, seconds: float) -> list[Path]:
-    from workbench.synth import generate, get
+    from workbench.features.synth import generate, get
 
     scenario = dataclasses.replace(get("traffic"), duration=seconds)
     return [generate(scenario, folder, seed=s).video for s in range(count)]
@@ -119,7 +119,7 @@ def run_sequential(pipeline: Path, clips: list[Path], out: Path, env: dict[str, 
 
 
 def run_ray(pipeline: Path, clips: list[Path], out: Path, env: dict[str, str]) -> dict:
-    res = timed([sys.executable, "-m", "workbench.batch", str(pipeline), *map(str, clips), "--out", str(out),
+    res = timed([sys.executable, "-m", "workbench.features.batch", str(pipeline), *map(str, clips), "--out", str(out),
                  "--workers", "2", "--retries", "0", "--quiet"], env)
     res.pop("stdout")
     summary = json.loads((out / "batch_summary.json").read_text(encoding="utf-8"))

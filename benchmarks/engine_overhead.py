@@ -21,10 +21,10 @@ import cv2
 import numpy as np
 import supervision as sv
 
-from workbench.registry import default_registry
-from workbench.runner import RunOptions, run_pipeline
-from workbench.spec import parse_spec
-from workbench.synth import generate
+from workbench.core.registry import default_registry
+from workbench.engine.runner import RunOptions, run_pipeline
+from workbench.engine.spec import parse_spec
+from workbench.features.synth import generate
 
 MOTION = {"min_area": 600, "warmup_frames": 25, "class_name": "vehicle"}
 LINE = {"name": "count_line", "start": [320, 140], "end": [320, 265]}
@@ -50,8 +50,8 @@ def run_engine(clip: Path, out: Path) -> tuple[int, float]:
 
 def run_blocks(clip: Path) -> tuple[int, float]:
     """The same block objects, compiled, but driven by a hand loop instead of the runner."""
-    from workbench.block import StreamContext
-    from workbench.graph import compile_pipeline
+    from workbench.core.block import StreamContext
+    from workbench.engine.graph import compile_pipeline
 
     began = time.perf_counter()
     pipe = compile_pipeline(parse_spec(spec_dict(clip)), default_registry())

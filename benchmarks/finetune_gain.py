@@ -1,18 +1,20 @@
 """Fine-tune gain: does a detector learn a new camera from 3 labeled clips, and what does it cost in CPU time?
 
-Domains (workbench.synth.domains):
+Domains (workbench.features.synth.domains):
   A = street_day: traffic, demo and fire_lane clips in daylight (cars, vans, trucks, buses, people; no muck trucks)
   B = site_dusk:  muck_truck clips (muck trucks leave a construction-site gate) through a dusk camera look
                   (darker, blue cast, softer, noisier)
-Labels come from the generator's truth (workbench.training.synthetic_dataset.build_synthetic_dataset).
+Labels come from the generator's truth (workbench.features.training.synthetic_dataset.build_synthetic_dataset).
 
 Phases, measured side by side in one run (CPU = this process's time.process_time + finished children; wall):
   1. base: an untrained yolo11n.yaml trained from scratch on A (nothing is downloaded)
   2. fine-tune: the base's best.pt fine-tuned on 3 labeled clips of B, split by clip as the workbench does
      (2 clips train, 1 clip validation for choosing best.pt)
-  3. evaluation (workbench.evaluation.detection.compare_models): base vs fine-tuned on held-out B clips (never used
+  3. evaluation (workbench.features.evaluation.detection.compare_models): base vs fine-tuned on held-out B clips (never
+  used
      in training or selection) and on A's validation clips (forgetting)
-Both trainings go through workbench.training.trainer.train (MLflow run, ONNX export, registration included), recorded
+Both trainings go through workbench.features.training.trainer.train (MLflow run, ONNX export, registration included),
+recorded
 in a temporary WORKBENCH_HOME (embedded sqlite MLflow) that is deleted at the end unless --keep.
 
 Goal (issue 4): +0.3 mAP50 on B within 10 CPU-minutes of fine-tuning.
@@ -84,8 +86,8 @@ def _count(folder: Path) -> int:
 
 def build_data(root: Path, plan: Plan) -> dict[str, Path]:
     """The three datasets (A, B fine-tune, B held-out); B's images get the dusk look. Returns their data.yaml."""
-    from workbench.synth.domains import SITE_DUSK, STREET_DAY, restyle_images
-    from workbench.training.synthetic_dataset import build_synthetic_dataset
+    from workbench.features.synth.domains import SITE_DUSK, STREET_DAY, restyle_images
+    from workbench.features.training.synthetic_dataset import build_synthetic_dataset
 
     # A's validation seeds start at 10 so they never repeat a training clip; B: seeds 0-1 train, 2 val, 3-4 test
     a = build_synthetic_dataset(root / "A", train=STREET_DAY.clips(plan.a_train),
@@ -107,7 +109,7 @@ def _sizes(data: dict[str, Path]) -> str:
 
 
 def _train(config, data_yaml: Path, work: Path, name: str, out: Path):
-    from workbench.training.trainer import train
+    from workbench.features.training.trainer import train
 
     with contextlib.redirect_stdout(sys.stderr):  # ultralytics' training log goes to stderr, results to stdout
         result = train(config, data_yaml, work, run_name=name)
@@ -132,8 +134,8 @@ def _verdict(gain: float, ft_cpu_min: float, base_b: float, quick: bool) -> str:
 
 
 def run(args: argparse.Namespace, home: Path) -> None:
-    from workbench.evaluation.detection import compare_models
-    from workbench.training.config import TrainConfig
+    from workbench.features.evaluation.detection import compare_models
+    from workbench.features.training.config import TrainConfig
 
     plan = QUICK if args.quick else FULL
     plan = replace(plan, base_epochs=args.base_epochs or plan.base_epochs, ft_epochs=args.ft_epochs or plan.ft_epochs)

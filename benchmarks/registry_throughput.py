@@ -4,9 +4,10 @@ Bundle: the vehicle-count pipeline with a YOLO detector whose weights are an unt
 offline from yolo11x.yaml, 114.6 MB: a real large model file, not padding), plus pipeline, model card, evaluation.
 Stores, each measured side by side with interleaved repetitions (order rotated), medians reported:
   s3     a SeaweedFS S3 server started here (tests/services/seaweedfs.py)
-         publish = workbench.sharing.outbox.send (hash check of every file, ed25519-signed release, multipart upload,
+         publish = workbench.features.sharing.outbox.send (hash check of every file, ed25519-signed release, multipart
+         upload,
                    create-if-absent release.json)           vs  minio fput_object of the same files
-         pull    = workbench.sharing.pull.pull (release + signature check, download, sha256 of every file)
+         pull    = workbench.features.sharing.pull.pull (release + signature check, download, sha256 of every file)
                                                              vs  minio fget_object of the same objects
   local  a registry folder: the same publish/pull           vs  shutil.copyfile (and copyfile + fsync, for reference:
          the local store fsyncs what it writes)
@@ -42,7 +43,7 @@ DESCRIPTION = {"en": "Throughput benchmark bundle", "zh": "吞吐量基准测试
 
 def big_checkpoint(folder: Path) -> Path:
     """An untrained yolo11x checkpoint (~115 MB), built offline."""
-    from workbench.ultralytics_env import prepare_ultralytics
+    from workbench.models.ultralytics_env import prepare_ultralytics
 
     prepare_ultralytics()
     from ultralytics import YOLO
@@ -91,9 +92,9 @@ def one_round(kind: str, store, raw: dict[str, Callable], weights: Path, work: P
     """Prepare version 1.0.<i> (not timed), then time publishing it and pulling it, ours and raw."""
     from sharing_support import yolo_pipeline
 
-    from workbench.sharing.outbox import prepare, send
-    from workbench.sharing.pull import pull
-    from workbench.sharing.store import file_key
+    from workbench.features.sharing.outbox import prepare, send
+    from workbench.features.sharing.pull import pull
+    from workbench.features.sharing.store import file_key
 
     name, version = f"throughput-{kind}", f"1.0.{i}"
     folder, manifest = prepare(yolo_pipeline(), name=name, version=version, district=DISTRICT,
@@ -165,9 +166,9 @@ def main() -> None:
 
         from services.seaweedfs import seaweedfs
 
-        from workbench.sharing import keys
-        from workbench.sharing.local_store import LocalStore
-        from workbench.sharing.s3_store import S3Store
+        from workbench.features.sharing import keys
+        from workbench.features.sharing.local_store import LocalStore
+        from workbench.features.sharing.s3_store import S3Store
 
         keys.generate(DISTRICT)
         weights = big_checkpoint(work)

@@ -28,11 +28,11 @@ os.environ.setdefault("YOLO_AUTOINSTALL", "0")
 import cv2  # noqa: E402
 import psutil  # noqa: E402
 
-from workbench.spec import parse_spec  # noqa: E402
-from workbench.streams.cameras import CameraEntry  # noqa: E402
-from workbench.streams.serve import Server  # noqa: E402
-from workbench.synth import generate  # noqa: E402
-from workbench.video_io import H264Writer  # noqa: E402
+from workbench.engine.spec import parse_spec  # noqa: E402
+from workbench.features.streams.cameras import CameraEntry  # noqa: E402
+from workbench.features.streams.serve import Server  # noqa: E402
+from workbench.features.synth import generate  # noqa: E402
+from workbench.media.video_io import H264Writer  # noqa: E402
 
 MOTION = {"type": "detection/motion@v1", "config": {"min_area": 600, "warmup_frames": 25, "class_name": "vehicle"}}
 LINE = {"name": "count_line", "start": [320, 140], "end": [320, 265]}
@@ -118,8 +118,8 @@ def gil(clip: Path, out: Path) -> dict:
 
 
 def yolo_detector(folder: Path) -> dict:
-    from workbench.ultralytics_env import prepare_ultralytics
-    from workbench.zoo import import_weights
+    from workbench.models.ultralytics_env import prepare_ultralytics
+    from workbench.models.zoo import import_weights
 
     prepare_ultralytics()
     from ultralytics import YOLO

@@ -1,4 +1,4 @@
-"""Helpers of the batch tests (tests/workbench/batch): short clips with truth, event counts, the batch CLI."""
+"""Helpers of the batch tests (tests/workbench/features/batch): short clips with truth, event counts, the batch CLI."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from workbench.synth import generate, get, load_truth
+from workbench.features.synth import generate, get, load_truth
 
 REPO = Path(__file__).resolve().parents[1]
 PIPELINE = REPO / "pipelines" / "vehicle_count_line.yaml"
@@ -57,6 +57,7 @@ def batch_event_counts(out: Path) -> dict[str, Counter]:
 
 def run_batch_cli(args: list[str], env: dict[str, str] | None = None,
                   timeout: float = 300) -> subprocess.CompletedProcess:
-    """`python -m workbench.batch ...` in its own process (Ray's settings are read once per process)."""
-    return subprocess.run([sys.executable, "-m", "workbench.batch", *args], cwd=REPO, capture_output=True, text=True,
+    """`python -m workbench.features.batch ...` in its own process (Ray's settings are read once per process)."""
+    return subprocess.run([sys.executable, "-m", "workbench.features.batch", *args], cwd=REPO, capture_output=True,
+                          text=True,
                           env={**os.environ, **(env or {})}, timeout=timeout)

@@ -36,13 +36,14 @@ def vtest_video() -> Path:
 
 @pytest.fixture(scope="session")
 def cjk_font() -> Path:
-    """A font that draws Chinese (workbench.fonts); installs Debian's fonts-noto-cjk when this machine has none."""
-    from workbench.fonts import cjk_font as find
+    """A font that draws Chinese (workbench.media.fonts); installs Debian's fonts-noto-cjk when this machine has
+    none."""
+    from workbench.media.fonts import cjk_font as find
 
     if find() is None:
         apt_install("fonts-noto-cjk")
     font = find()
-    assert font is not None, "fonts-noto-cjk is installed but workbench.fonts finds no CJK font"
+    assert font is not None, "fonts-noto-cjk is installed but workbench.media.fonts finds no CJK font"
     return font
 
 
@@ -61,7 +62,7 @@ def zoo_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture(scope="session")
 def untrained_pt(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real ultralytics checkpoint built offline from yolo11n.yaml (random weights, 80 classes named '0'..'79')."""
-    from workbench.ultralytics_env import prepare_ultralytics
+    from workbench.models.ultralytics_env import prepare_ultralytics
 
     with pytest.MonkeyPatch.context() as mp:  # ultralytics' settings go to a temporary home, not the checkout
         mp.setenv("WORKBENCH_HOME", str(tmp_path_factory.mktemp("home")))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from workbench.spec import PipelineSpec, load_spec, parse_spec
+from workbench.engine.spec import PipelineSpec, load_spec, parse_spec
 
 PIPELINES = Path(__file__).resolve().parents[1] / "pipelines"
 DESCRIPTION = {"en": "Counts cars and trucks crossing the gate line", "zh": "统计穿过闸口线的小汽车和卡车"}

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from workbench.spec import PipelineSpec, parse_spec
+from workbench.engine.spec import PipelineSpec, parse_spec
 
 
 def counting_pipeline(source: dict) -> PipelineSpec:

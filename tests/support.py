@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import supervision as sv
 
-from workbench.frames import Frame, read_only
+from workbench.core.frames import Frame, read_only
 
 
 def make_frame(index: int = 0, fps: float = 25.0, size: tuple[int, int] = (640, 360),

@@ -11,11 +11,11 @@ import numpy as np
 import supervision as sv
 from pydantic import Field
 
-from workbench.block import Block, BlockConfig, SourceBlock, StreamContext, VideoStream
-from workbench.events import Event
-from workbench.frames import Frame, read_only
-from workbench.kinds import Kind, Port
-from workbench.registry import BlockRegistry
+from workbench.core.block import Block, BlockConfig, SourceBlock, StreamContext, VideoStream
+from workbench.core.events import Event
+from workbench.core.frames import Frame, read_only
+from workbench.core.kinds import Kind, Port
+from workbench.core.registry import BlockRegistry
 
 
 class ToySourceConfig(BlockConfig):

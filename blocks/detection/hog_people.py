@@ -10,9 +10,9 @@ import numpy as np
 import supervision as sv
 from pydantic import Field
 
-from workbench.block import Block, BlockConfig, StreamContext
-from workbench.frames import Frame
-from workbench.kinds import Kind, Port
+from workbench.core.block import Block, BlockConfig, StreamContext
+from workbench.core.frames import Frame
+from workbench.core.kinds import Kind, Port
 
 
 class HogPeopleConfig(BlockConfig):

@@ -11,9 +11,9 @@ import numpy as np
 import supervision as sv
 from pydantic import Field, field_validator, model_validator
 
-from workbench.block import Block, BlockConfig, StreamContext
-from workbench.frames import Frame
-from workbench.kinds import Kind, Port
+from workbench.core.block import Block, BlockConfig, StreamContext
+from workbench.core.frames import Frame
+from workbench.core.kinds import Kind, Port
 
 _SHADOW_CUT = 200  # MOG2/KNN mark foreground 255 and shadows 127: keep only the former
 

@@ -10,11 +10,11 @@ import numpy as np
 import supervision as sv
 from pydantic import Field
 
-from workbench import zoo
-from workbench.block import Block, BlockConfig
-from workbench.errors import BlockError
-from workbench.frames import Frame
-from workbench.kinds import Kind, Port
+from workbench.core.block import Block, BlockConfig
+from workbench.core.errors import BlockError
+from workbench.core.frames import Frame
+from workbench.core.kinds import Kind, Port
+from workbench.models import zoo
 
 
 class YoloConfig(BlockConfig):

@@ -9,9 +9,9 @@ import numpy as np
 import supervision as sv
 from pydantic import Field
 
-from workbench.block import Block, BlockConfig
-from workbench.frames import Frame
-from workbench.kinds import Kind, Port
+from workbench.core.block import Block, BlockConfig
+from workbench.core.frames import Frame
+from workbench.core.kinds import Kind, Port
 
 
 class ClassFilterConfig(BlockConfig):

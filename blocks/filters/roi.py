@@ -9,10 +9,10 @@ import numpy as np
 import supervision as sv
 from pydantic import Field
 
-from workbench.block import Block, BlockConfig, Overlay, StreamContext
-from workbench.frames import Frame
-from workbench.kinds import Kind, Port
-from workbench.shapes import MAX_POLYGON_POINTS, Polygon
+from workbench.core.block import Block, BlockConfig, Overlay, StreamContext
+from workbench.core.frames import Frame
+from workbench.core.kinds import Kind, Port
+from workbench.core.shapes import MAX_POLYGON_POINTS, Polygon
 
 Anchor = Literal["bottom_center", "center", "top_center", "bottom_left", "bottom_right", "top_left", "top_right",
                  "center_left", "center_right"]

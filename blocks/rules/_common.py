@@ -11,13 +11,13 @@ import numpy as np
 import supervision as sv
 from pydantic import Field
 
-from workbench.block import BlockConfig, Overlay
-from workbench.errors import BlockError
-from workbench.events import Event
-from workbench.frames import Frame
-from workbench.shapes import MAX_POLYGON_POINTS, Coord, Point, Polygon
+from workbench.core.block import BlockConfig, Overlay
+from workbench.core.errors import BlockError
+from workbench.core.events import Event
+from workbench.core.frames import Frame
+from workbench.core.shapes import MAX_POLYGON_POINTS, Coord, Point, Polygon
 
-__all__ = ["Coord", "Point", "Polygon"]  # pixel points and zones (bounded): defined once in workbench.shapes
+__all__ = ["Coord", "Point", "Polygon"]  # pixel points and zones (bounded): defined once in workbench.core.shapes
 
 Anchor = Literal["bottom_center", "center", "top_center", "bottom_left", "bottom_right", "top_left", "top_right",
                  "center_left", "center_right"]

@@ -21,9 +21,9 @@ from blocks.rules._common import (
     select,
     zone_overlay,
 )
-from workbench.block import Block, Overlay, StreamContext
-from workbench.frames import Frame
-from workbench.kinds import Kind, Port
+from workbench.core.block import Block, Overlay, StreamContext
+from workbench.core.frames import Frame
+from workbench.core.kinds import Kind, Port
 
 
 class CrowdingConfig(RuleConfig):

@@ -21,9 +21,9 @@ from blocks.rules._common import (
     zone_overlay,
     zone_tracks,
 )
-from workbench.block import Block, Overlay, StreamContext
-from workbench.frames import Frame
-from workbench.kinds import Kind, Port
+from workbench.core.block import Block, Overlay, StreamContext
+from workbench.core.frames import Frame
+from workbench.core.kinds import Kind, Port
 
 
 class DwellConfig(TrackRuleConfig):

@@ -11,9 +11,9 @@ import supervision as sv
 from pydantic import Field, model_validator
 
 from blocks.rules._common import Point, TrackMemory, TrackRuleConfig, anchors, select, track_event
-from workbench.block import Block, Overlay, StreamContext
-from workbench.frames import Frame
-from workbench.kinds import Kind, Port
+from workbench.core.block import Block, Overlay, StreamContext
+from workbench.core.frames import Frame
+from workbench.core.kinds import Kind, Port
 
 _CORNERS = (sv.Position.TOP_LEFT, sv.Position.TOP_RIGHT, sv.Position.BOTTOM_LEFT, sv.Position.BOTTOM_RIGHT)
 

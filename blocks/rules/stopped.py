@@ -22,9 +22,9 @@ from blocks.rules._common import (
     zone_overlay,
     zone_tracks,
 )
-from workbench.block import Block, Overlay, StreamContext
-from workbench.frames import Frame
-from workbench.kinds import Kind, Port
+from workbench.core.block import Block, Overlay, StreamContext
+from workbench.core.frames import Frame
+from workbench.core.kinds import Kind, Port
 
 MOVE_FRAMES = 3  # observations in a row away from the resting point that count as moving (one glitch does not)
 

@@ -8,10 +8,10 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from workbench.block import Block, BlockConfig
-from workbench.events import Event
-from workbench.frames import Frame
-from workbench.kinds import Kind, Port
+from workbench.core.block import Block, BlockConfig
+from workbench.core.events import Event
+from workbench.core.frames import Frame
+from workbench.core.kinds import Kind, Port
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

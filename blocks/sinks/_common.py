@@ -1,6 +1,7 @@
 """Helpers shared by the sink blocks: where in the run folder a sink writes, and plain file-name settings.
 
-Every file or folder a sink writes goes through `workbench.write_paths.writable_path` (the run folder, or a folder the
+Every file or folder a sink writes goes through `workbench.core.write_paths.writable_path` (the run folder, or a folder
+the
 operator's policy lists in write_dirs; symlinks and '..' resolved first).
 """
 
@@ -10,9 +11,9 @@ import os
 import re
 from pathlib import Path
 
-from workbench.block import StreamContext
-from workbench.errors import BlockError
-from workbench.write_paths import writable_path
+from workbench.core.block import StreamContext
+from workbench.core.errors import BlockError
+from workbench.core.write_paths import writable_path
 
 _PLAIN = re.compile(r"^[^/\\:*?\"<>|\x00-\x1f]+$")
 

@@ -15,15 +15,15 @@ import supervision as sv
 from pydantic import Field, field_validator
 
 from blocks.sinks._common import plain_name, run_file
-from workbench.block import Block, BlockConfig, Overlay, StreamContext
-from workbench.errors import BlockError
-from workbench.events import Event
-from workbench.fonts import cjk_font, draw_panel, panel_size
-from workbench.frames import Frame
-from workbench.i18n import has, t
-from workbench.kinds import Kind, Port
-from workbench.lines import in_arrow
-from workbench.video_io import H264Writer
+from workbench.core.block import Block, BlockConfig, Overlay, StreamContext
+from workbench.core.errors import BlockError
+from workbench.core.events import Event
+from workbench.core.frames import Frame
+from workbench.core.i18n import has, t
+from workbench.core.kinds import Kind, Port
+from workbench.core.lines import in_arrow
+from workbench.media.fonts import cjk_font, draw_panel, panel_size
+from workbench.media.video_io import H264Writer
 
 PALETTE = sv.ColorPalette.DEFAULT
 LINE_COLOR = sv.Color(r=255, g=220, b=0)
@@ -46,7 +46,7 @@ class AnnotatedVideoConfig(BlockConfig):
     crf: int = Field(23, ge=15, le=40, description="Video quality: lower = better and bigger (H.264 CRF, 23 is normal)")
     language: Literal["zh", "en"] = Field("zh", description=(
         "Language of the texts written on the video (counters, events, class names); Chinese needs a CJK font on "
-        "the server (workbench.fonts), without one English is written"))
+        "the server (workbench.media.fonts), without one English is written"))
 
     @field_validator("filename")
     @classmethod

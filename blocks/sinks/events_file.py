@@ -11,12 +11,12 @@ from typing import IO, Any, Literal
 from pydantic import Field, field_validator
 
 from blocks.sinks._common import plain_name, run_folder
-from workbench.block import Block, BlockConfig, StreamContext
-from workbench.errors import BlockError
-from workbench.events import CSV_COLUMNS, Event
-from workbench.frames import Frame
-from workbench.kinds import Kind, Port
-from workbench.write_paths import writable_path
+from workbench.core.block import Block, BlockConfig, StreamContext
+from workbench.core.errors import BlockError
+from workbench.core.events import CSV_COLUMNS, Event
+from workbench.core.frames import Frame
+from workbench.core.kinds import Kind, Port
+from workbench.core.write_paths import writable_path
 
 
 class EventsFileConfig(BlockConfig):

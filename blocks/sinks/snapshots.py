@@ -14,12 +14,12 @@ import numpy as np
 from pydantic import Field, field_validator
 
 from blocks.sinks._common import ensure_writable, plain_name, safe_part
-from workbench.block import Block, BlockConfig, StreamContext
-from workbench.errors import BlockError
-from workbench.events import Event
-from workbench.frames import Frame
-from workbench.kinds import Kind, Port
-from workbench.write_paths import writable_path
+from workbench.core.block import Block, BlockConfig, StreamContext
+from workbench.core.errors import BlockError
+from workbench.core.events import Event
+from workbench.core.frames import Frame
+from workbench.core.kinds import Kind, Port
+from workbench.core.write_paths import writable_path
 
 
 class SnapshotsConfig(BlockConfig):

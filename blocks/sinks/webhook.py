@@ -28,13 +28,13 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator
 
 from blocks.sinks._common import run_folder
-from workbench.block import Block, BlockConfig, StreamContext
-from workbench.errors import BlockError, Problem
-from workbench.events import Event
-from workbench.frames import Frame
-from workbench.kinds import Kind, Port
-from workbench.policy import OperatorPolicy, env_allowed, host_allowed, operator_policy, policy_setting
-from workbench.write_paths import writable_path
+from workbench.core.block import Block, BlockConfig, StreamContext
+from workbench.core.errors import BlockError, Problem
+from workbench.core.events import Event
+from workbench.core.frames import Frame
+from workbench.core.kinds import Kind, Port
+from workbench.core.policy import OperatorPolicy, env_allowed, host_allowed, operator_policy, policy_setting
+from workbench.core.write_paths import writable_path
 
 FAILED_FILE = "webhook_failed.jsonl"
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from workbench.block import BlockConfig
+from workbench.core.block import BlockConfig
 
 _EPS = 1e-9  # so that start=2.0 at 25 fps is frame 50, not 51 after float rounding
 

@@ -20,10 +20,10 @@ import numpy as np
 from pydantic import Field
 
 from blocks.sources._window import WindowConfig, first_index, stop_index, window_count
-from workbench.block import BlockConfig, SourceBlock, VideoStream
-from workbench.errors import BlockError
-from workbench.frames import Frame, read_only
-from workbench.kinds import Kind, Port
+from workbench.core.block import BlockConfig, SourceBlock, VideoStream
+from workbench.core.errors import BlockError
+from workbench.core.frames import Frame, read_only
+from workbench.core.kinds import Kind, Port
 
 log = logging.getLogger(__name__)
 

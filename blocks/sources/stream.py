@@ -3,7 +3,7 @@
 A reader thread reconnects with exponential backoff behind the same frame iterator, so the pipeline is not restarted
 and every block keeps its state. Frame times are read times on the monotonic clock (they keep increasing across
 reconnects); the clock time is `start_time` + that. Health (connected, fps in/out, lag, reconnects, dropped frames,
-outages) is kept by `workbench.streams.health.HealthTracker`, reachable with `workbench.streams.reader.reader_for()`.
+outages) is kept by `workbench.media.health.HealthTracker`, reachable with `workbench.media.reader.reader_for()`.
 """
 
 from __future__ import annotations
@@ -15,15 +15,15 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from workbench.block import BlockConfig, SourceBlock, VideoStream
-from workbench.errors import BlockError
-from workbench.frames import Frame
-from workbench.i18n import t
-from workbench.kinds import Kind, Port
-from workbench.locations import is_url, redact, source_problems
-from workbench.policy import operator_policy
-from workbench.streams.health import HealthTracker
-from workbench.streams.reader import ReaderSettings, StreamReader
+from workbench.core.block import BlockConfig, SourceBlock, VideoStream
+from workbench.core.errors import BlockError
+from workbench.core.frames import Frame
+from workbench.core.i18n import t
+from workbench.core.kinds import Kind, Port
+from workbench.core.locations import is_url, redact, source_problems
+from workbench.core.policy import operator_policy
+from workbench.media.health import HealthTracker
+from workbench.media.reader import ReaderSettings, StreamReader
 
 
 class StreamConfig(BlockConfig):

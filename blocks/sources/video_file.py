@@ -10,13 +10,13 @@ import cv2
 from pydantic import Field
 
 from blocks.sources._window import WindowConfig, first_index, stop_index, window_count
-from workbench.block import BlockConfig, SourceBlock, VideoStream
-from workbench.errors import BlockError
-from workbench.frames import Frame, read_only
-from workbench.i18n import t
-from workbench.kinds import Kind, Port
-from workbench.locations import is_url, source_problems
-from workbench.policy import operator_policy
+from workbench.core.block import BlockConfig, SourceBlock, VideoStream
+from workbench.core.errors import BlockError
+from workbench.core.frames import Frame, read_only
+from workbench.core.i18n import t
+from workbench.core.kinds import Kind, Port
+from workbench.core.locations import is_url, source_problems
+from workbench.core.policy import operator_policy
 
 FALLBACK_FPS = 25.0  # when a live stream does not say its frame rate
 SEEK_AFTER = 500  # frames; a shorter skip is read through (always exact), a longer one seeks

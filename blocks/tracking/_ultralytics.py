@@ -19,11 +19,11 @@ import numpy as np
 import supervision as sv
 from pydantic import Field, ValidationInfo, field_validator
 
-from workbench.block import Block, BlockConfig, StreamContext
-from workbench.events import EVENT_TRAJECTORY_POINTS
-from workbench.frames import Frame
-from workbench.kinds import Kind, Port
-from workbench.ultralytics_env import prepare_ultralytics
+from workbench.core.block import Block, BlockConfig, StreamContext
+from workbench.core.events import EVENT_TRAJECTORY_POINTS
+from workbench.core.frames import Frame
+from workbench.core.kinds import Kind, Port
+from workbench.models.ultralytics_env import prepare_ultralytics
 
 REFERENCE_FPS = 30.0  # track_buffer is counted in frames at this rate, as in ByteTrack
 # Memory per stream grows with both: every live or lost track keeps up to trajectory_length points for track_buffer

@@ -6,9 +6,9 @@ from urllib.parse import parse_qs, urlparse
 
 from e2e.harness import drag, drag_between
 
-from workbench.i18n import t
+from workbench.core.i18n import t
 
-CANVAS_IFRAME = 'iframe[title="workbench.ui.canvas.pipeline_canvas"]'
+CANVAS_IFRAME = 'iframe[title="workbench.apps.ui.canvas.pipeline_canvas"]'
 PROGRESS = '[data-testid="stProgress"]'
 BLOCKS = [  # (node id the palette gives it, type id)
     ("video_file", "sources/video_file@v1"),

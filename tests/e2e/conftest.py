@@ -97,7 +97,7 @@ def wait_idle() -> Callable[..., None]:
 
 
 def _demo_app(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[StreamlitServer]:
-    from workbench.synth import generate
+    from workbench.features.synth import generate
 
     home = tmp_path_factory.mktemp(name)
     generate("demo", home / "demo", seed=0)

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from workbench.i18n import t
+from workbench.core.i18n import t
 
 pytestmark = pytest.mark.slow  # a Streamlit server and chromium: 30-45 s on 2 busy cores
 

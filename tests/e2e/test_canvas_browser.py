@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 from e2e.harness import StreamlitServer, centre, drag, drag_between, start_streamlit
 
-from workbench.i18n import t
+from workbench.core.i18n import t
 
 pytestmark = pytest.mark.slow  # one Streamlit server + chromium + ~10 drags: about a minute on 2 cores
 
 APP = Path(__file__).with_name("apps") / "canvas_app.py"
-FRAME = 'iframe[title="workbench.ui.canvas.pipeline_canvas"]'
+FRAME = 'iframe[title="workbench.apps.ui.canvas.pipeline_canvas"]'
 REPLY = '[data-testid="stCode"] code'
 LANG = "en"  # the app's language (canvas_app.LANG)
 

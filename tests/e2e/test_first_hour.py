@@ -19,8 +19,8 @@ from e2e.build_steps import BLOCKS, CANVAS_IFRAME, PROGRESS, add_from_palette, c
 from e2e.harness import REPO
 from playwright.sync_api import expect
 
-from workbench.i18n import t
-from workbench.spec import load_spec
+from workbench.core.i18n import t
+from workbench.engine.spec import load_spec
 
 pytestmark = pytest.mark.slow
 

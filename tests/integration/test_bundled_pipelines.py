@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from workbench.registry import default_registry
-from workbench.runner import RunOptions, run_pipeline
-from workbench.spec import PipelineSpec, load_spec
-from workbench.synth import SCENARIOS, generate, get, load_truth
-from workbench.validate import errors_only, validate
-from workbench.video_io import is_h264_mp4
+from workbench.core.registry import default_registry
+from workbench.engine.runner import RunOptions, run_pipeline
+from workbench.engine.spec import PipelineSpec, load_spec
+from workbench.engine.validate import errors_only, validate
+from workbench.features.synth import SCENARIOS, generate, get, load_truth
+from workbench.media.video_io import is_h264_mp4
 
 PIPELINES = Path(__file__).resolve().parents[2] / "pipelines"
 BUNDLED = sorted(PIPELINES.glob("*.yaml"))

@@ -13,9 +13,9 @@ from pathlib import Path
 import cv2
 import pytest
 
-from workbench.runner import RunOptions, run_pipeline
-from workbench.spec import load_spec
-from workbench.video_io import is_h264_mp4
+from workbench.engine.runner import RunOptions, run_pipeline
+from workbench.engine.spec import load_spec
+from workbench.media.video_io import is_h264_mp4
 
 PIPELINE = Path(__file__).resolve().parents[2] / "pipelines" / "people_count_hog.yaml"
 STRIDE = 2  # 398 of the 795 frames: halves the time, HOG needs ~130 ms a frame on this CPU

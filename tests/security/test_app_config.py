@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import tomllib
 
-from workbench.errors import PipelineInvalid
-from workbench.spec import MAX_PIPELINE_BYTES, spec_from_upload
+from workbench.core.errors import PipelineInvalid
+from workbench.engine.spec import MAX_PIPELINE_BYTES, spec_from_upload
 
 ROOT = Path(__file__).parents[2]
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from workbench import jobs
-from workbench.errors import PipelineInvalid
-from workbench.sharing.bundle import build_bundle
-from workbench.spec import load_spec, parse_spec
+from workbench.core.errors import PipelineInvalid
+from workbench.engine.spec import load_spec, parse_spec
+from workbench.features.sharing.bundle import build_bundle
+from workbench.jobs import runs as jobs
 
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "Cam3raS3cret"
@@ -48,7 +48,7 @@ def test_publishing_refuses_credentials(tmp_path, monkeypatch, source, webhook, 
 
 
 def test_a_header_read_from_the_environment_is_fine_to_publish(tmp_path, monkeypatch):
-    from workbench.credentials import credential_problems
+    from workbench.engine.credentials import credential_problems
 
     spec = parse_spec(_pipeline("clip.mp4", url="https://alerts.city.gov/in",
                                 headers={"X-Source": "east"}, headers_env={"Authorization": "ALERT_TOKEN"}))
@@ -81,9 +81,9 @@ def test_a_run_keeps_the_camera_password_out_of_its_files_and_page(tmp_path, mon
 
 
 def test_a_saved_or_autosaved_pipeline_with_a_password_is_owner_only(tmp_path, monkeypatch):
-    from workbench.ui.autosave import autosave_path, keep
-    from workbench.ui.draft import Draft
-    from workbench.ui.library import save_pipeline
+    from workbench.apps.ui.autosave import autosave_path, keep
+    from workbench.apps.ui.draft import Draft
+    from workbench.apps.ui.library import save_pipeline
 
     monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "home"))
     spec = parse_spec(_pipeline(f"rtsp://admin:{PASSWORD}@10.0.0.5/stream1"))

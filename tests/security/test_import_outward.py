@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from workbench.errors import PipelineInvalid
-from workbench.registry import default_registry
-from workbench.runner import RunOptions, run_pipeline
-from workbench.sharing.bundle import build_bundle
-from workbench.sharing.install import clear_site_pending, install
-from workbench.spec import load_spec, parse_spec
-from workbench.validate import errors_only, validate
+from workbench.core.errors import PipelineInvalid
+from workbench.core.registry import default_registry
+from workbench.engine.runner import RunOptions, run_pipeline
+from workbench.engine.spec import load_spec, parse_spec
+from workbench.engine.validate import errors_only, validate
+from workbench.features.sharing.bundle import build_bundle
+from workbench.features.sharing.install import clear_site_pending, install
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -48,7 +48,7 @@ def test_an_imported_webhook_is_pending_and_the_pipeline_does_not_run(imported, 
 
 
 def test_confirming_on_the_command_line_records_who_and_when(imported, tmp_path):
-    cli = [sys.executable, "-m", "workbench.cli", "confirm", str(imported)]
+    cli = [sys.executable, "-m", "workbench.apps.cli", "confirm", str(imported)]
     wrong = subprocess.run([*cli, "count_line"], capture_output=True, text=True)
     assert wrong.returncode != 0 and "Traceback" not in wrong.stderr and "hook" in wrong.stderr
     done = subprocess.run([*cli, "hook"], capture_output=True, text=True)

@@ -16,13 +16,13 @@ from support import make_detections, make_frame
 import blocks.sinks.webhook as webhook
 from blocks.rules.line_crossing import LineCrossing
 from blocks.sinks.webhook import FAILED_FILE, Webhook, WebhookConfig
-from workbench.block import StreamContext
-from workbench.errors import PipelineInvalid
-from workbench.events import EVENT_TRAJECTORY_POINTS, Event
-from workbench.registry import default_registry
-from workbench.shapes import MAX_POLYGON_POINTS
-from workbench.spec import MAX_EDGES, MAX_NODES, PipelineSpec, spec_from_yaml
-from workbench.validate import validate
+from workbench.core.block import StreamContext
+from workbench.core.errors import PipelineInvalid
+from workbench.core.events import EVENT_TRAJECTORY_POINTS, Event
+from workbench.core.registry import default_registry
+from workbench.core.shapes import MAX_POLYGON_POINTS
+from workbench.engine.spec import MAX_EDGES, MAX_NODES, PipelineSpec, spec_from_yaml
+from workbench.engine.validate import validate
 
 
 def many_nodes_yaml(nodes: int, edges: int = 0) -> str:
@@ -34,7 +34,7 @@ def many_nodes_yaml(nodes: int, edges: int = 0) -> str:
 
 
 def test_too_many_nodes_is_refused_naming_the_cap(tmp_path, monkeypatch, capsys):
-    from workbench.cli import main
+    from workbench.apps.cli import main
 
     monkeypatch.setenv("WORKBENCH_LANG", "en")
     path = tmp_path / "big.yaml"

@@ -13,19 +13,19 @@ import yaml
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
-from workbench.errors import WorkbenchError
-from workbench.paths import user_pipelines_dir
-from workbench.sharing import keys
-from workbench.sharing.bundle import file_entry
-from workbench.sharing.catalog import list_versions
-from workbench.sharing.install import install
-from workbench.sharing.local_store import LocalStore
-from workbench.sharing.outbox import prepare
-from workbench.sharing.publish import publish
-from workbench.sharing.pull import pull
-from workbench.sharing.store import RELEASE_MAX_BYTES, file_key, release_key
-from workbench.spec import load_spec, parse_spec
-from workbench.ui import share_view as view
+from workbench.apps.ui import share_view as view
+from workbench.core.errors import WorkbenchError
+from workbench.core.paths import user_pipelines_dir
+from workbench.engine.spec import load_spec, parse_spec
+from workbench.features.sharing import keys
+from workbench.features.sharing.bundle import file_entry
+from workbench.features.sharing.catalog import list_versions
+from workbench.features.sharing.install import install
+from workbench.features.sharing.local_store import LocalStore
+from workbench.features.sharing.outbox import prepare
+from workbench.features.sharing.publish import publish
+from workbench.features.sharing.pull import pull
+from workbench.features.sharing.store import RELEASE_MAX_BYTES, file_key, release_key
 
 PIPELINES = Path(__file__).resolve().parents[2] / "pipelines"
 MOTION = PIPELINES / "vehicle_count_line.yaml"
@@ -190,7 +190,7 @@ def hostile_registry(store, tmp_path) -> str:
 
 
 def _share_page() -> None:
-    from workbench.ui.pages.share import share_page
+    from workbench.apps.ui.pages.share import share_page
 
     share_page()
 
@@ -240,8 +240,8 @@ def hostile_import(home: Path) -> Path:
 
 
 def test_an_imported_pipeline_and_model_draw_no_image_or_link_on_the_build_page(home):
-    from workbench.ui.draft import open_draft
-    from workbench.ui.library import PipelineEntry
+    from workbench.apps.ui.draft import open_draft
+    from workbench.apps.ui.library import PipelineEntry
 
     path = hostile_import(home)
     draft = open_draft(PipelineEntry(path.stem, path, False, load_spec(path).meta.name))

@@ -1,5 +1,5 @@
 """A pipeline from another district names the files its sinks write: they stay in the run folder or in a folder the
-operator's policy lists in write_dirs (workbench.write_paths.writable_path), '..' and symlinks resolved first."""
+operator's policy lists in write_dirs (workbench.core.write_paths.writable_path), '..' and symlinks resolved first."""
 
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ from blocks.sinks.events_file import EventsFile, EventsFileConfig
 from blocks.sinks.snapshots import Snapshots, SnapshotsConfig
 from blocks.sinks.webhook import Webhook, WebhookConfig
 from blocks.sinks.work_order import WorkOrder, WorkOrderConfig, list_orders
-from workbench.block import StreamContext
-from workbench.errors import BlockError, PipelineInvalid
-from workbench.registry import BlockRegistry
-from workbench.runner import RunOptions, run_pipeline
-from workbench.spec import spec_from_yaml
-from workbench.validate import validate
+from workbench.core.block import StreamContext
+from workbench.core.errors import BlockError, PipelineInvalid
+from workbench.core.registry import BlockRegistry
+from workbench.engine.runner import RunOptions, run_pipeline
+from workbench.engine.spec import spec_from_yaml
+from workbench.engine.validate import validate
 
 REGISTRY = BlockRegistry.of((ToySource, ToyDetector, ToyTracker, ToyRule, WorkOrder, EventsFile))
 
@@ -201,7 +201,7 @@ def test_a_symlink_in_the_run_folder_pointing_outside_is_refused(tmp_path, victi
 def test_a_dangling_symlink_among_snapshots_is_not_followed(tmp_path, policy):
     from support import make_frame
 
-    from workbench.events import Event
+    from workbench.core.events import Event
 
     run = tmp_path / "run"
     block = Snapshots(SnapshotsConfig(), "snap")

@@ -12,9 +12,9 @@ from streamlit.testing.v1 import AppTest
 
 from blocks.sources.stream import StreamConfig, StreamSource
 from blocks.sources.video_file import VideoFile, VideoFileConfig
-from workbench.errors import BlockError
-from workbench.i18n import t
-from workbench.spec import load_spec, parse_spec, save_spec
+from workbench.core.errors import BlockError
+from workbench.core.i18n import t
+from workbench.engine.spec import load_spec, parse_spec, save_spec
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -70,7 +70,7 @@ def test_a_text_file_is_not_played_as_video(tmp_path, operator_policy):
 
 
 def _run_page() -> None:
-    from workbench.ui.pages.run import run_page
+    from workbench.apps.ui.pages.run import run_page
 
     run_page()
 

@@ -10,10 +10,10 @@ import pytest
 from toy_blocks import ToyDetector, ToyRule, ToySource, ToyTracker
 
 from blocks.sinks.webhook import Webhook
-from workbench.errors import WorkbenchError
-from workbench.registry import BlockRegistry
-from workbench.runner import RunOptions, run_pipeline
-from workbench.spec import parse_spec
+from workbench.core.errors import WorkbenchError
+from workbench.core.registry import BlockRegistry
+from workbench.engine.runner import RunOptions, run_pipeline
+from workbench.engine.spec import parse_spec
 
 
 class _Catcher(BaseHTTPRequestHandler):
@@ -110,9 +110,9 @@ def test_an_evaluation_replay_posts_nothing(attacker, operator_policy, tmp_path)
     """Scoring a pipeline on a labeled clip must not alert anyone, even where the operator allows the host."""
     from pathlib import Path
 
-    from workbench.evaluation.replay import run_and_collect
-    from workbench.spec import load_spec
-    from workbench.synth import generate
+    from workbench.engine.spec import load_spec
+    from workbench.features.evaluation.replay import run_and_collect
+    from workbench.features.synth import generate
 
     url, received = attacker
     operator_policy(webhook_hosts=["127.0.0.1"])

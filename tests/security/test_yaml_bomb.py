@@ -1,4 +1,4 @@
-"""YAML from another district is read through workbench.safe_yaml: anchors and aliases (the "billion laughs" bomb),
+"""YAML from another district is read through workbench.core.safe_yaml: anchors and aliases (the "billion laughs" bomb),
 oversized text and deep nesting are refused before any data is built, with a message naming file, line and column
 and saying what to write instead. Before, a 394-byte pipeline took 59 s and 1.9 GB in `workbench validate`."""
 
@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from workbench.errors import PipelineInvalid, WorkbenchError
-from workbench.safe_yaml import MAX_YAML_DEPTH, YamlRefused, YamlSyntaxError, load_yaml_text
-from workbench.spec import MAX_PIPELINE_BYTES, NodeSpec, PipelineSpec, load_spec, spec_from_yaml
+from workbench.core.errors import PipelineInvalid, WorkbenchError
+from workbench.core.safe_yaml import MAX_YAML_DEPTH, YamlRefused, YamlSyntaxError, load_yaml_text
+from workbench.engine.spec import MAX_PIPELINE_BYTES, NodeSpec, PipelineSpec, load_spec, spec_from_yaml
 
 ROOT = Path(__file__).parents[2]
 # Five levels of nine aliases each: 9^5 = 59,049 copies of the innermost list once expanded.
@@ -34,7 +34,7 @@ def english(monkeypatch):
 
 
 def test_alias_bomb_given_to_validate_fails_fast_without_a_traceback(tmp_path, english, capsys):
-    from workbench.cli import main
+    from workbench.apps.cli import main
 
     bomb = tmp_path / "shared.yaml"
     bomb.write_text(BOMB, encoding="utf-8")
@@ -50,7 +50,7 @@ def test_alias_bomb_given_to_validate_fails_fast_without_a_traceback(tmp_path, e
 def test_alias_bomb_as_a_user_runs_it(tmp_path):
     bomb = tmp_path / "shared.yaml"
     bomb.write_text(BOMB, encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "workbench.cli", "--lang", "zh", "validate", str(bomb)], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "workbench.apps.cli", "--lang", "zh", "validate", str(bomb)], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert "第 4 行第 5 列" in done.stderr and "&a" in done.stderr and "Traceback" not in done.stderr
@@ -135,7 +135,7 @@ def test_what_the_workbench_writes_it_reads_back():
 
 
 def test_cameras_file_with_aliases_is_refused(tmp_path):
-    from workbench.streams.cameras import load_serve_file
+    from workbench.features.streams.cameras import load_serve_file
 
     cams = tmp_path / "cameras.yaml"
     cams.write_text("pipeline: p.yaml\ncameras:\n  - &cam {id: a, url: 'rtsp://h/1'}\n  - *cam\n", encoding="utf-8")
@@ -149,9 +149,9 @@ def test_cameras_file_with_aliases_is_refused(tmp_path):
 
 
 def test_data_yaml_with_aliases_is_refused(tmp_path):
-    from workbench.evaluation.detection import dataset_classes
-    from workbench.training.dataset_check import read_data_yaml
-    from workbench.ui.train_view import read_dataset
+    from workbench.apps.ui.train_view import read_dataset
+    from workbench.features.evaluation.detection import dataset_classes
+    from workbench.features.training.dataset_check import read_data_yaml
 
     data = tmp_path / "data.yaml"
     data.write_text("names: &n [car, bus]\ntrain: images/train\nval: images/val\nmore: *n\n", encoding="utf-8")
@@ -163,7 +163,7 @@ def test_data_yaml_with_aliases_is_refused(tmp_path):
 
 
 def test_a_form_value_with_aliases_is_refused():
-    from workbench.ui.forms import FieldSpec, FormInputError, from_widget
+    from workbench.apps.ui.forms import FieldSpec, FormInputError, from_widget
 
     spec = FieldSpec(name="headers", widget="yaml", default={})
     with pytest.raises(FormInputError) as err:
@@ -174,7 +174,7 @@ def test_a_form_value_with_aliases_is_refused():
 
 
 def test_operator_policy_file_with_aliases_is_refused(tmp_path, monkeypatch):
-    from workbench.policy import operator_policy
+    from workbench.core.policy import operator_policy
 
     policy = tmp_path / "policy.yaml"
     policy.write_text("webhook_hosts: &h [a.example]\nstream_hosts: *h\n", encoding="utf-8")

@@ -4,7 +4,8 @@
     with labelstudio_server(tmp_path / "home", document_root=tmp_path / "root") as ls:   # ls.url, ls.token
         ...
 
-It is started exactly as `workbench labelstudio start` does (workbench.labeling.server.start: offline env, loopback,
+It is started exactly as `workbench labelstudio start` does (workbench.features.labeling.server.start: offline env,
+loopback,
 token bootstrap), with its data and secrets in `<workbench_home>/labelstudio`; point WORKBENCH_HOME at
 `ls.workbench_home` and clients find it with no settings. The venv is created (python -m venv + pip install
 label-studio) when missing: ~2.5 min once, then reused. The first start of a fresh database takes 40-110 s on 2
@@ -22,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from workbench.errors import WorkbenchError
-from workbench.labeling import server as ls_server
+from workbench.core.errors import WorkbenchError
+from workbench.features.labeling import server as ls_server
 
 REPO = Path(__file__).resolve().parents[2]
 TEST_VENV = REPO / ".venv-labelstudio"

@@ -1,4 +1,4 @@
-// The fixed contract between Python and the canvas (see workbench/ui/canvas/__init__.py). The canvas knows nothing
+// The fixed contract between Python and the canvas (see workbench/apps/ui/canvas/__init__.py). The canvas knows nothing
 // about pipelines beyond these shapes: kinds, what fits what, and the translated texts all come from Python.
 
 export interface InputPort {

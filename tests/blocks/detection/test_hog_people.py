@@ -11,8 +11,8 @@ import supervision as sv
 from support import make_frame
 
 from blocks.detection.hog_people import HogPeople, HogPeopleConfig
-from workbench.block import StreamContext
-from workbench.frames import read_only
+from workbench.core.block import StreamContext
+from workbench.core.frames import read_only
 
 CTX = StreamContext(out_dir=None, source="test", fps=25.0, frame_size=(768, 576))
 

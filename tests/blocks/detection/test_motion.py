@@ -11,8 +11,8 @@ from pydantic import ValidationError
 from support import make_frame
 
 from blocks.detection.motion import MotionConfig, MotionDetector
-from workbench.block import StreamContext
-from workbench.frames import read_only
+from workbench.core.block import StreamContext
+from workbench.core.frames import read_only
 
 W, H = 320, 240
 RECT = (60, 40)  # width, height of the moving object

@@ -12,9 +12,9 @@ import yaml
 from support import make_frame
 
 from blocks.detection.yolo import YoloConfig, YoloDetector
-from workbench import zoo
-from workbench.errors import BlockError
-from workbench.frames import read_only
+from workbench.core.errors import BlockError
+from workbench.core.frames import read_only
+from workbench.models import zoo
 
 COCO = yaml.safe_load((Path(__file__).resolve().parents[3] / "model_zoo" / "yolo11n.yaml").read_text())["classes"]
 FRAME = replace(make_frame(3), image=read_only(np.random.default_rng(0).integers(0, 256, (360, 640, 3), np.uint8)))

@@ -7,8 +7,8 @@ import pytest
 from blocks.filters.box_size import BoxSizeFilter
 from blocks.filters.by_class import ClassFilter
 from blocks.filters.roi import RoiFilter
-from workbench.kinds import Kind
-from workbench.registry import default_registry
+from workbench.core.kinds import Kind
+from workbench.core.registry import default_registry
 
 
 @pytest.mark.parametrize("block", [ClassFilter, BoxSizeFilter, RoiFilter])

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from support import make_detections, make_frame
 
 from blocks.filters.roi import RoiFilter, RoiFilterConfig
-from workbench.block import Overlay, StreamContext
+from workbench.core.block import Overlay, StreamContext
 
 SQUARE = [[100, 100], [300, 100], [300, 300], [100, 300]]
 CTX = StreamContext(out_dir=None, source="test", fps=25.0, frame_size=(640, 360))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from support import make_detections, make_frame
 
-from workbench.events import Event
+from workbench.core.events import Event
 
 TRAJECTORY_LENGTH = 50
 

@@ -6,7 +6,7 @@ from pydantic import ValidationError
 from support import make_detections, make_frame
 
 from blocks.rules.line_crossing import LineCrossing
-from workbench.errors import BlockError
+from workbench.core.errors import BlockError
 
 # A horizontal line drawn left to right across the middle of a 640x360 image.
 LINE = {"start": (100, 200), "end": (500, 200)}
@@ -125,8 +125,8 @@ def test_overlay_is_the_line():
 
 @pytest.mark.parametrize("line", [((100, 200), (500, 200)), ((300, 50), (300, 350)), ((500, 300), (150, 80))])
 def test_the_in_arrow_shown_to_staff_points_the_way_the_rule_counts_in(scene, path, line):
-    """The Build page and the annotated video draw workbench.lines.in_arrow: moving along it must count as "in"."""
-    from workbench.lines import in_arrow
+    """The Build page and the annotated video draw workbench.core.lines.in_arrow: moving along it must count as "in"."""
+    from workbench.core.lines import in_arrow
 
     tail, head = in_arrow(*line, length=200)
     s = scene(LineCrossing(LineCrossing.Config(start=line[0], end=line[1]), "n"))

@@ -10,9 +10,9 @@ from blocks.rules.stopped import StoppedObject
 from blocks.rules.time_window import TimeWindow
 from blocks.rules.wrong_way import WrongWay
 from blocks.rules.zone_enter_exit import ZoneEnterExit
-from workbench.i18n import has, t
-from workbench.kinds import Kind
-from workbench.registry import default_registry
+from workbench.core.i18n import has, t
+from workbench.core.kinds import Kind
+from workbench.core.registry import default_registry
 
 RULES = [LineCrossing, ZoneEnterExit, DwellTime, StoppedObject, SpeedEstimate, WrongWay, Crowding, TimeWindow]
 

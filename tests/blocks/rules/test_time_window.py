@@ -5,7 +5,7 @@ from pydantic import ValidationError
 from support import make_frame
 
 from blocks.rules.time_window import TimeWindow
-from workbench.events import Event
+from workbench.core.events import Event
 
 # 2026-11-20 is a Friday.
 FRI = "2026-11-20"

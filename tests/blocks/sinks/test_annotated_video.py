@@ -8,10 +8,10 @@ import pytest
 from support import make_detections, make_frame
 
 from blocks.sinks.annotated_video import AnnotatedVideo, AnnotatedVideoConfig, counter_text
-from workbench.block import Overlay, StreamContext
-from workbench.errors import BlockError
-from workbench.events import Event
-from workbench.video_io import is_h264_mp4
+from workbench.core.block import Overlay, StreamContext
+from workbench.core.errors import BlockError
+from workbench.core.events import Event
+from workbench.media.video_io import is_h264_mp4
 
 SIZE = (320, 240)
 

@@ -7,9 +7,9 @@ import pytest
 from support import make_frame
 
 from blocks.sinks.events_file import EventsFile, EventsFileConfig
-from workbench.block import StreamContext
-from workbench.errors import BlockError
-from workbench.events import CSV_COLUMNS, Event
+from workbench.core.block import StreamContext
+from workbench.core.errors import BlockError
+from workbench.core.events import CSV_COLUMNS, Event
 
 
 def ctx(out):

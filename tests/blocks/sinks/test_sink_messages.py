@@ -11,8 +11,8 @@ from blocks.sinks.events_file import EventsFile, EventsFileConfig
 from blocks.sinks.snapshots import Snapshots
 from blocks.sinks.webhook import Webhook, WebhookConfig
 from blocks.sinks.work_order import WorkOrder, WorkOrderConfig
-from workbench.block import StreamContext
-from workbench.errors import BlockError
+from workbench.core.block import StreamContext
+from workbench.core.errors import BlockError
 
 
 def raised(block, out: Path) -> BlockError:

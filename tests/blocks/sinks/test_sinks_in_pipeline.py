@@ -12,14 +12,14 @@ from blocks.sinks.annotated_video import AnnotatedVideo
 from blocks.sinks.events_file import EventsFile
 from blocks.sinks.snapshots import Snapshots
 from blocks.sinks.work_order import WorkOrder, list_orders
-from workbench.block import Block, BlockConfig, Overlay
-from workbench.events import Event
-from workbench.frames import Frame
-from workbench.kinds import Kind, Port
-from workbench.registry import BlockRegistry, describe_block
-from workbench.runner import RunOptions, run_pipeline
-from workbench.spec import PipelineSpec
-from workbench.video_io import is_h264_mp4
+from workbench.core.block import Block, BlockConfig, Overlay
+from workbench.core.events import Event
+from workbench.core.frames import Frame
+from workbench.core.kinds import Kind, Port
+from workbench.core.registry import BlockRegistry, describe_block
+from workbench.engine.runner import RunOptions, run_pipeline
+from workbench.engine.spec import PipelineSpec
+from workbench.media.video_io import is_h264_mp4
 
 
 class BoxRuleConfig(BlockConfig):

@@ -8,10 +8,10 @@ import pytest
 from support import make_frame
 
 from blocks.sinks.snapshots import Snapshots, SnapshotsConfig
-from workbench.block import StreamContext
-from workbench.errors import BlockError
-from workbench.events import Event
-from workbench.frames import Frame, read_only
+from workbench.core.block import StreamContext
+from workbench.core.errors import BlockError
+from workbench.core.events import Event
+from workbench.core.frames import Frame, read_only
 
 
 def ctx(out):

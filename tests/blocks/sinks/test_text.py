@@ -6,9 +6,9 @@ import numpy as np
 from support import make_frame
 
 from blocks.sinks.annotated_video import AnnotatedVideo, AnnotatedVideoConfig, counter_text
-from workbench.block import StreamContext
-from workbench.events import Event
-from workbench.fonts import draw_panel
+from workbench.core.block import StreamContext
+from workbench.core.events import Event
+from workbench.media.fonts import draw_panel
 
 
 def panel(text: str, font: str | None) -> np.ndarray:

@@ -11,9 +11,9 @@ import pytest
 from support import make_frame
 
 from blocks.sinks.webhook import FAILED_FILE, Webhook, WebhookConfig
-from workbench.block import StreamContext
-from workbench.errors import BlockError
-from workbench.events import Event
+from workbench.core.block import StreamContext
+from workbench.core.errors import BlockError
+from workbench.core.events import Event
 
 
 @pytest.fixture

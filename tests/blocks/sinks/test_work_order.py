@@ -7,9 +7,9 @@ import pytest
 from support import make_frame
 
 from blocks.sinks.work_order import STATUSES, WorkOrder, WorkOrderConfig, list_orders, set_status
-from workbench.block import StreamContext
-from workbench.errors import BlockError
-from workbench.events import Event
+from workbench.core.block import StreamContext
+from workbench.core.errors import BlockError
+from workbench.core.events import Event
 
 
 def ctx(out, camera="cam-east"):

@@ -6,7 +6,7 @@ import pytest
 
 from blocks.sources.image_folder import ImageFolder
 from blocks.sources.video_file import VideoFile
-from workbench.registry import default_registry
+from workbench.core.registry import default_registry
 
 
 @pytest.mark.parametrize("block", [VideoFile, ImageFolder])

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from blocks.sources.image_folder import ImageFolder, ImageFolderConfig
-from workbench.errors import BlockError
+from workbench.core.errors import BlockError
 
 W, H = 48, 32
 

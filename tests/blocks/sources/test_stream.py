@@ -10,9 +10,9 @@ from pydantic import ValidationError
 from services.ports import free_ports
 
 from blocks.sources.stream import StreamConfig, StreamSource
-from workbench.errors import BlockError
-from workbench.streams.reader import reader_for
-from workbench.video_io import H264Writer
+from workbench.core.errors import BlockError
+from workbench.media.reader import reader_for
+from workbench.media.video_io import H264Writer
 
 FPS = 25.0
 N = 40  # 1.6 s of "camera"
@@ -136,8 +136,8 @@ def test_settings_are_checked():
 def test_workbench_run_on_a_stream_writes_its_health_and_hides_the_password(clip, tmp_path):
     from stream_support import counting_pipeline
 
-    from workbench.runner import RunOptions, run_pipeline
-    from workbench.streams.health import read_health
+    from workbench.engine.runner import RunOptions, run_pipeline
+    from workbench.media.health import read_health
 
     spec = counting_pipeline({"type": "sources/stream@v1",
                               "config": {"url": str(clip), "camera": "gate-1", "drop_policy": "every"}})

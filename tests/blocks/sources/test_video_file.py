@@ -11,8 +11,8 @@ import pytest
 from pydantic import ValidationError
 
 from blocks.sources.video_file import SEEK_AFTER, VideoFile, VideoFileConfig
-from workbench.errors import BlockError
-from workbench.video_io import H264Writer
+from workbench.core.errors import BlockError
+from workbench.media.video_io import H264Writer
 
 FPS = 25.0
 W, H = 320, 64

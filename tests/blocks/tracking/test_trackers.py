@@ -11,9 +11,9 @@ from support import make_detections, make_frame
 
 from blocks.tracking.botsort import BotSort
 from blocks.tracking.bytetrack import ByteTrack
-from workbench.block import StreamContext
-from workbench.kinds import Kind
-from workbench.registry import default_registry
+from workbench.core.block import StreamContext
+from workbench.core.kinds import Kind
+from workbench.core.registry import default_registry
 
 BLOCKS = [ByteTrack, BotSort]
 

@@ -11,9 +11,9 @@ import json
 
 import streamlit as st
 
-from workbench.i18n import t
-from workbench.kinds import Kind, fits
-from workbench.ui.canvas import pipeline_canvas
+from workbench.apps.ui.canvas import pipeline_canvas
+from workbench.core.i18n import t
+from workbench.core.kinds import Kind, fits
 
 LANG = "en"
 COLORS = {"image": "#4c78a8", "detections": "#f58518", "tracks": "#54a24b", "events": "#e45756"}

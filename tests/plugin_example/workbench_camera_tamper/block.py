@@ -8,11 +8,11 @@ from typing import Any
 
 from pydantic import Field
 
-from workbench.block import Block, BlockConfig, StreamContext
-from workbench.events import Event
-from workbench.frames import Frame
-from workbench.i18n import add_messages
-from workbench.kinds import Kind, Port
+from workbench.core.block import Block, BlockConfig, StreamContext
+from workbench.core.events import Event
+from workbench.core.frames import Frame
+from workbench.core.i18n import add_messages
+from workbench.core.kinds import Kind, Port
 
 add_messages({
     "block.plugins/camera_tamper.title": {"en": "Camera tamper", "zh": "摄像头遮挡"},

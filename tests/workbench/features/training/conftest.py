@@ -1,0 +1,44 @@
+"""Tiny YOLO datasets from synthetic clips and a fresh workbench home per test (embedded MLflow, no server)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from workbench.features.training.synthetic_dataset import build_synthetic_dataset
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """~20 train images (traffic clip, seed 0) and ~10 val images (demo clip, seed 1), 640x360; built once."""
+    out = tmp_path_factory.mktemp("tiny_dataset")
+    build_synthetic_dataset(out, train=[("traffic", 0)], val=[("demo", 1)], every=25, max_images_per_clip=None)
+    for extra in sorted((out / "images" / "val").iterdir())[10:]:  # keep validation short
+        extra.unlink()
+        (out / "labels" / "val" / f"{extra.stem}.txt").unlink()
+    return out
+
+
+def copy_dataset(source: Path, target: Path) -> Path:
+    """A private copy (tests change files); data.yaml's `path` points at the copy."""
+    shutil.copytree(source, target)
+    text = (target / "data.yaml").read_text(encoding="utf-8").replace(str(source.resolve()), str(target.resolve()))
+    (target / "data.yaml").write_text(text, encoding="utf-8")
+    return target / "data.yaml"
+
+
+@pytest.fixture
+def tiny_dataset(tiny_dataset_source: Path, tmp_path: Path) -> Path:
+    """data.yaml of a private copy of the tiny dataset."""
+    return copy_dataset(tiny_dataset_source, tmp_path / "dataset")
+
+
+@pytest.fixture
+def training_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty workbench home; MLflow at its embedded default (no MLFLOW_TRACKING_URI)."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("WORKBENCH_HOME", str(home))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    return home

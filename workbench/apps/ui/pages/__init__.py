@@ -1,0 +1,43 @@
+"""The router's pages: Build, Run, Cameras, Clips, Train, Evaluate, Share, Blocks; each a thin function over tested
+modules. A page's module is imported when the page is first shown, not before the first paint (the Train and Clips
+pages pull in the training and labelling stacks, over a second of imports)."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+import streamlit as st
+
+from workbench.apps.ui.common import language_picker, tr
+
+# key -> (module in workbench.apps.ui.pages, page function, translated title key, icon); the menu order
+PAGES = {
+    "build": ("build", "build_page", "app.build.title", ":material/account_tree:"),
+    "run": ("run", "run_page", "app.run.title", ":material/play_circle:"),
+    "cameras": ("cameras", "cameras_page", "app.cameras.title", ":material/videocam:"),
+    "clips": ("clips", "clips_page", "app.clips.title", ":material/video_library:"),
+    "train": ("train", "train_page", "app.train.title", ":material/model_training:"),
+    "evaluate": ("evaluate", "evaluate_page", "app.eval.title", ":material/fact_check:"),
+    "share": ("share", "share_page", "app.share.title", ":material/share:"),
+    "blocks": ("blocks", "blocks_page", "app.blocks.title", ":material/menu_book:"),
+}
+
+
+def lazy_page(module: str, function: str) -> Callable[[], None]:
+    """The page function, imported from `workbench.apps.ui.pages.<module>` when the page runs."""
+    def page() -> None:
+        getattr(importlib.import_module(f"workbench.apps.ui.pages.{module}"), function)()
+
+    page.__name__ = function
+    return page
+
+
+def all_pages() -> list:
+    """The pages in menu order, titled in the current language; the Build page is the default."""
+    language_picker()
+    pages = {key: st.Page(lazy_page(module, function), title=tr(title), url_path=key, default=key == "build",
+                          icon=icon)
+             for key, (module, function, title, icon) in PAGES.items()}
+    st.session_state["pages"] = pages  # for st.switch_page from one page to another
+    return list(pages.values())

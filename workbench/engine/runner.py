@@ -1,0 +1,166 @@
+"""Run a pipeline over one source, writing results into a run folder (events, video, snapshots, summary.json)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from workbench.core.block import SourceBlock, StreamContext
+from workbench.core.errors import BlockError, Problem, WorkbenchError
+from workbench.core.locations import redact
+from workbench.core.registry import BlockRegistry
+from workbench.engine.graph import CompiledPipeline, compile_pipeline
+from workbench.engine.spec import PipelineSpec
+
+ProgressFn = Callable[[int, int | None, float], None]  # frames done, frames expected (if known), processing fps
+EventsFn = Callable[[str, tuple], None]  # node id, the events it raised on this frame
+
+
+@dataclass
+class RunOptions:
+    """What `workbench run` may change without editing the pipeline."""
+
+    out_dir: Path
+    source: str | None = None  # replaces the source node's location (path/URL)
+    stride: int | None = None
+    start: float | None = None  # seconds
+    end: float | None = None  # seconds
+    max_frames: int | None = None
+    camera: str = ""
+    on_progress: ProgressFn | None = None
+    on_events: EventsFn | None = None  # every event of every rule as it happens, whatever sinks the pipeline has
+    write_health: bool = True  # a live stream source's health.json in out_dir (serve writes its own)
+    should_stop: Callable[[], bool] = field(default=lambda: False)
+
+
+def override_source(spec: PipelineSpec, registry: BlockRegistry, opts: RunOptions) -> PipelineSpec:
+    """Apply --source/--stride/--start/--end to the source node's settings."""
+    src = next((n for n in spec.nodes if (cls := registry.get(n.type)) and issubclass(cls, SourceBlock)), None)
+    if src is None:
+        return spec
+    cls = registry.get(src.type)
+    changes: dict[str, Any] = {}
+    if opts.source is not None:
+        changes[cls.location_field] = opts.source
+    for key in ("stride", "start", "end"):
+        if getattr(opts, key) is not None:
+            changes[key] = getattr(opts, key)
+    return spec.with_config(src.id, **changes) if changes else spec
+
+
+def prepare_out_dir(out_dir: Path) -> None:
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise WorkbenchError([Problem("out_dir_unwritable", field="--out",
+                                      params={"path": str(out_dir), "detail": exc.strerror or str(exc)})]) from None
+
+
+def run_pipeline(spec: PipelineSpec, opts: RunOptions, registry: BlockRegistry | None = None) -> dict[str, Any]:
+    """Compile and run; always write summary.json, also when a block fails or the user cancels."""
+    from workbench.core.registry import default_registry
+
+    registry = registry or default_registry()
+    spec = override_source(spec, registry, opts)
+    compiled = compile_pipeline(spec, registry)
+    prepare_out_dir(opts.out_dir)
+    return run_compiled(compiled, opts)
+
+
+def _health_writer(source: SourceBlock, opts: RunOptions) -> Any:
+    """For a live stream source: health.json (connected, fps, lag, reconnects, outages) rewritten every second."""
+    from workbench.media.health import HEALTH_FILE, HealthWriter
+    from workbench.media.reader import reader_for
+
+    live = reader_for(source) if opts.write_health else None
+    return HealthWriter(opts.out_dir / HEALTH_FILE, live.health.snapshot).start() if live is not None else None
+
+
+def run_compiled(compiled: CompiledPipeline, opts: RunOptions) -> dict[str, Any]:
+    source: SourceBlock = compiled.source.block  # type: ignore[assignment]
+    video = source.open()
+    health = _health_writer(source, opts)
+    ctx = StreamContext(out_dir=opts.out_dir, source=redact(str(getattr(source.config, source.location_field, ""))),
+                        fps=video.fps, frame_size=video.frame_size, camera=opts.camera, start_time=video.start_time)
+    summary: dict[str, Any] = {
+        "pipeline": compiled.spec.meta.name, "source": ctx.source, "camera": opts.camera,
+        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "stream_fps": video.fps,
+        "frame_size": list(video.frame_size), "status": "running",
+    }
+    expected = video.frame_count
+    if opts.max_frames is not None:
+        expected = min(expected, opts.max_frames) if expected is not None else opts.max_frames
+    failure: BaseException | None = None
+    stream = None
+    frames = 0
+    last_frame = None
+    began = time.perf_counter()
+    try:
+        stream = compiled.open_stream(ctx)
+        for frame in video.frames:
+            if opts.max_frames is not None and frames >= opts.max_frames:
+                break
+            values = stream.push(frame)
+            if opts.on_events:
+                _report_events(compiled, values, opts.on_events)
+            frames += 1
+            last_frame = frame.index
+            if opts.on_progress:
+                opts.on_progress(frames, expected, frames / max(time.perf_counter() - began, 1e-9))
+            if opts.should_stop():
+                summary["status"] = "cancelled"
+                break
+    except KeyboardInterrupt:
+        summary["status"] = "cancelled"
+    except BlockError as exc:
+        failure = exc
+    except Exception as exc:  # a bug in a block: name the node, keep what was produced
+        failure = exc
+    finally:
+        video.close()
+        if health is not None:
+            health.stop()
+    elapsed = time.perf_counter() - began
+    if stream is not None:
+        facts, finish_errors = stream.finish()
+        summary["outputs"] = facts
+        summary["per_block_ms"] = stream.mean_ms()
+        summary["events"] = stream.event_counts
+        summary["event_total"] = sum(sum(c.values()) for c in stream.event_counts.values())
+        if failure is None and finish_errors:
+            failure = finish_errors[0]
+    summary.update({
+        "frames": frames, "last_frame": last_frame, "seconds": round(elapsed, 3),
+        "processing_fps": round(frames / elapsed, 2) if elapsed > 0 else 0.0,
+    })
+    if failure is not None:
+        summary["status"] = "error"
+        summary["error"] = str(failure)
+    elif summary["status"] == "running":
+        summary["status"] = "stopped_early" if video.stopped_early else "done"
+    if video.stopped_early:
+        summary["stopped_early"] = video.stopped_early
+    (opts.out_dir / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
+    if failure is not None:
+        if isinstance(failure, WorkbenchError):
+            raise failure
+        raise WorkbenchError([Problem("block_crashed", params={"detail": f"{type(failure).__name__}: {failure}"})]) \
+            from failure
+    return summary
+
+
+def _report_events(compiled: CompiledPipeline, values: dict[tuple[str, str], Any], on_events: EventsFn) -> None:
+    """Each event once, from the node that raised it (not again from the blocks it passes through)."""
+    for node in compiled.nodes:
+        for port in node.event_outputs:
+            raised = tuple(e for e in values.get((node.id, port)) or () if e.node == node.id)
+            if raised:
+                on_events(node.id, raised)

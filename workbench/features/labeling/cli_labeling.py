@@ -1,0 +1,162 @@
+"""CLI: `workbench labelstudio start|push|pull` and `workbench dataset build`. The lead wires `add_parsers(sub)`.
+
+Tokens are never taken on the command line: LABEL_STUDIO_API_KEY, or the token file of `workbench labelstudio start`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from pathlib import Path
+
+from workbench.core.errors import Problem, WorkbenchError
+from workbench.core.i18n import t
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
+
+
+def _project_key(text: str) -> int | str:
+    return int(text) if text.isdigit() else text
+
+
+def _print_warnings(problems: list[Problem]) -> None:
+    for p in problems:
+        print(f"  {p.severity}: {p.where()}: {p.message()}", file=sys.stderr)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def cmd_start(args: argparse.Namespace) -> int:
+    """Run Label Studio in the foreground; Ctrl-C, SIGINT or SIGTERM stop it (it runs in its own process group)."""
+    from workbench.features.labeling import server
+
+    signal.signal(signal.SIGINT, _interrupt)  # also when started in the background, where SIGINT is ignored
+    signal.signal(signal.SIGTERM, _interrupt)
+    proc, _ = server.start(port=args.port, venv=Path(args.venv) if args.venv else None,
+                           document_root=Path(args.document_root) if args.document_root else None)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        server.stop(proc)
+        return 130
+    finally:
+        server.forget_local_server()
+
+
+def _frames(paths: list[str], clip: str | None):
+    from workbench.features.labeling.projects import FrameRef
+
+    frames = []
+    for p in map(Path, paths):
+        if p.is_dir():  # a folder of frames is one clip, named after the folder
+            files = sorted(f for f in p.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
+            frames += [FrameRef(f, clip or p.name) for f in files]
+        elif p.is_file():
+            frames.append(FrameRef(p, clip or p.parent.name))
+        else:
+            raise WorkbenchError([Problem("labeling_path_missing", field="paths", params={"path": str(p)})])
+    return frames
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    from workbench.features.labeling.client import connect
+    from workbench.features.labeling.projects import ClipRef, ensure_project, model_predictor, push_clips, push_frames
+
+    client = connect(args.url)
+    classes = [c.strip() for c in args.classes.split(",")]
+    project = ensure_project(client, args.project, classes, kind=args.kind, fps=args.fps)
+    root = Path(args.document_root) if args.document_root else None
+    if args.kind == "video":
+        clips = [ClipRef(Path(p), args.clip or Path(p).stem) for p in args.paths]
+        result = push_clips(client, project, clips, document_root=root)
+    else:
+        predictor, version = model_predictor(args.model) if args.model else (None, "")
+        result = push_frames(client, project, _frames(args.paths, args.clip), predictor, version, document_root=root)
+    print(t("labeling.pushed", project=project.title, id=project.id, created=len(result.created),
+            skipped=len(result.skipped), predictions=result.predictions))
+    return 0
+
+
+def cmd_pull(args: argparse.Namespace) -> int:
+    from workbench.features.labeling.client import connect, resolve_connection
+    from workbench.features.labeling.projects import get_project
+    from workbench.features.labeling.pull import default_store, pull
+
+    client = connect(args.url)
+    project = get_project(client, _project_key(args.project))
+    result = pull(client, project, default_store(resolve_connection(args.url).url, project.id))
+    print(t("labeling.pulled", project=project.title, new=len(result.new), changed=len(result.changed),
+            removed=len(result.removed), store=str(result.store)))
+    return 0
+
+
+def cmd_dataset_build(args: argparse.Namespace) -> int:
+    from workbench.features.labeling.client import resolve_url
+    from workbench.features.labeling.dataset import build_dataset
+    from workbench.features.labeling.pull import default_store
+
+    stores = [Path(s) for s in args.store]
+    if args.project:
+        url = resolve_url(args.url)
+        stores += [default_store(url, int(p)) for p in args.project]
+    if not stores:
+        raise WorkbenchError([Problem("dataset_no_source", field="project")])
+    info = build_dataset(stores, val_fraction=args.val_fraction, val_clips=args.val_clip or None, seed=args.seed,
+                         frame_step=args.frame_step,
+                         document_root=Path(args.document_root) if args.document_root else None)
+    _print_warnings(info.warnings)
+    if args.json:
+        print(json.dumps({"version": info.version, "path": str(info.path), "classes": info.classes,
+                          "train_clips": info.train_clips, "val_clips": info.val_clips, "images": info.images,
+                          "boxes": info.boxes}, ensure_ascii=False, indent=1))
+    else:
+        print(t("labeling.dataset_built", version=info.version, path=str(info.path), train=info.images["train"],
+                val=info.images["val"], val_clips=", ".join(info.val_clips) or "-"))
+    return 0
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    """Add `labelstudio` and `dataset` to the workbench command's subparsers."""
+    ls = sub.add_parser("labelstudio", help="label frames in Label Studio: start a local server, push, pull")
+    lsub = ls.add_subparsers(dest="labelstudio_command", required=True)
+
+    p = lsub.add_parser("start", help="run a local Label Studio on 127.0.0.1 (installs it into its own venv once)")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--venv", help="Label Studio's venv (default: <home>/labelstudio-venv)")
+    p.add_argument("--document-root", help="folder whose files Label Studio may serve (default: the workbench home)")
+    p.set_defaults(func=cmd_start)
+
+    p = lsub.add_parser("push", help="create/update a project for a class list and add frames (or clips) to label")
+    p.add_argument("paths", nargs="+", help="frame files or folders of frames (one folder = one clip); videos")
+    p.add_argument("--project", required=True, help="project title (created if missing)")
+    p.add_argument("--classes", required=True, help="comma-separated class list; YOLO id = position")
+    p.add_argument("--kind", choices=("image", "video"), default="image")
+    p.add_argument("--clip", help="clip id of the frames (default: their folder name; video: file name)")
+    p.add_argument("--model", help="model-zoo id or .pt/.onnx file whose boxes become pre-annotations")
+    p.add_argument("--fps", type=float, default=25.0, help="frame rate of video projects")
+    p.add_argument("--url", help="Label Studio URL (default: LABEL_STUDIO_URL, else the local server)")
+    p.add_argument("--document-root", help="the server's LOCAL_FILES_DOCUMENT_ROOT (default: the workbench home)")
+    p.set_defaults(func=cmd_push)
+
+    p = lsub.add_parser("pull", help="bring new and changed annotations of a project into the workbench")
+    p.add_argument("--project", required=True, help="project title or id")
+    p.add_argument("--url")
+    p.set_defaults(func=cmd_pull)
+
+    ds = sub.add_parser("dataset", help="YOLO datasets from pulled annotations")
+    dsub = ds.add_subparsers(dest="dataset_command", required=True)
+    p = dsub.add_parser("build", help="write a YOLO dataset split by clip; prints its version (content hash)")
+    p.add_argument("--project", action="append", default=[], help="pulled project id (repeatable)")
+    p.add_argument("--store", action="append", default=[], help="a pulled project's store folder (repeatable)")
+    p.add_argument("--url", help="server the projects were pulled from (default: LABEL_STUDIO_URL / local server)")
+    p.add_argument("--val-fraction", type=float, default=0.2)
+    p.add_argument("--val-clip", action="append", help="hold out this clip for validation (repeatable)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--frame-step", type=int, default=1, help="video projects: keep every Nth frame")
+    p.add_argument("--document-root", help="where the labeled files are (default: the workbench home)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_dataset_build)

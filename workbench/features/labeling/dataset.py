@@ -1,0 +1,269 @@
+"""Pulled annotations -> a YOLO dataset split by clip, named by its content hash (the dataset version).
+
+Layout of `<home>/datasets/<version>/`: `images/{train,val}/`, `labels/{train,val}/` (one `class cx cy w h` line per
+box, normalised), `data.yaml` (absolute `path`, `names` in class-id order) and `dataset.json` (classes, clips per
+split, counts, warnings). Frames of one clip are all in train or all in val, never both.
+Version = first 16 hex of sha256 over the class list (JSON) and, for every file under images/ and labels/ sorted by
+relative path, that path and the file's sha256 (`dataset_version`). Ultralytics' `labels/*.cache` files (written
+beside the labels when training) and hidden files are not part of the content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import shutil
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import cv2
+import yaml
+from label_studio_sdk._extensions.label_studio_tools.postprocessing.video import extract_key_frames
+
+from workbench.core.errors import Problem, WorkbenchError
+from workbench.core.paths import workbench_home
+from workbench.features.labeling.boxes import yolo_box, yolo_line
+from workbench.features.labeling.pull import load_state, stored_tasks
+from workbench.models.zoo import sha256_of
+
+YoloBox = tuple[float, float, float, float]
+
+
+@dataclass
+class Sample:
+    """One dataset image: a file copied as is, or frame `frame` (0-based) of `video`; its boxes as (class id, box)."""
+
+    clip: str
+    name: str
+    labels: list[tuple[int, YoloBox]]
+    image: Path | None = None
+    video: Path | None = None
+    frame: int | None = None
+
+
+@dataclass
+class DatasetInfo:
+    version: str
+    path: Path
+    classes: list[str]
+    train_clips: list[str]
+    val_clips: list[str]
+    images: dict[str, int]
+    boxes: dict[str, int]
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def datasets_dir() -> Path:
+    return workbench_home() / "datasets"
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^\w.-]", "_", str(text)) or "_"
+
+
+def dataset_version(root: Path, classes: list[str]) -> str:
+    """The content hash of a dataset folder (see the module docstring)."""
+    h = hashlib.sha256(json.dumps(list(classes), ensure_ascii=False).encode("utf-8"))
+    files = [p for sub in ("images", "labels") if (root / sub).is_dir() for p in (root / sub).rglob("*")
+             if p.is_file() and p.suffix != ".cache" and not p.name.startswith(".")]
+    for rel, path in sorted((p.relative_to(root).as_posix(), p) for p in files):
+        h.update(f"\n{rel}\0{sha256_of(path)}".encode())
+    return h.hexdigest()[:16]
+
+
+def split_by_clip(clips: Sequence[str], val_fraction: float = 0.2, val_clips: Sequence[str] | None = None,
+                  seed: int = 0) -> tuple[list[str], list[str]]:
+    """(train clips, val clips): the given val clips, else a stable pseudo-random ~val_fraction of the clips.
+
+    With two or more clips at least one is held out and at least one is kept for training.
+    """
+    unique = sorted(set(clips))
+    if val_clips is not None:
+        missing = sorted(set(val_clips) - set(unique))
+        if missing:
+            raise WorkbenchError([Problem("dataset_unknown_val_clip", field="val_clips",
+                                          params={"clips": ", ".join(missing), "known": ", ".join(unique)})])
+        val = sorted(set(val_clips))
+    else:
+        n_val = 0 if len(unique) < 2 else min(len(unique) - 1, max(1, math.ceil(len(unique) * val_fraction)))
+        order = sorted(unique, key=lambda c: hashlib.sha256(f"{seed}:{c}".encode()).hexdigest())
+        val = sorted(order[:n_val])
+    return [c for c in unique if c not in val], val
+
+
+def _class_id(name: str, classes: list[str], warnings: list[Problem], where: str) -> int | None:
+    if name in classes:
+        return classes.index(name)
+    warnings.append(Problem("dataset_unknown_class", node=where, severity="warning",
+                            params={"name": name, "classes": ", ".join(classes)}))
+    return None
+
+
+def _image_sample(record: dict, classes: list[str], root: Path, warnings: list[Problem]) -> Sample:
+    data = record["data"]
+    labels = []
+    for r in record["annotation"]["result"] or []:
+        if r.get("type") != "rectanglelabels":
+            continue
+        cid = _class_id(r["value"]["rectanglelabels"][0], classes, warnings, f"task {record['task']}")
+        box = yolo_box(r["value"])
+        if cid is not None and box is not None:
+            labels.append((cid, box))
+    path = root / data["source"]
+    clip = str(data.get("clip") or Path(data["source"]).parent.name)
+    return Sample(clip=clip, name=f"{_safe(clip)}__{_safe(path.stem)}", labels=labels, image=path)
+
+
+def _video_samples(record: dict, classes: list[str], root: Path, frame_step: int,
+                   warnings: list[Problem]) -> list[Sample]:
+    """Every `frame_step`-th frame of the video with the tracks' boxes there (keyframes interpolated by the SDK)."""
+    data = record["data"]
+    results = [r for r in record["annotation"]["result"] or [] if r.get("type") == "videorectangle"]
+    per_frame: dict[int, list[tuple[int, YoloBox]]] = defaultdict(list)
+    n_frames = int(data.get("frames") or 0)
+    for r in extract_key_frames(results):
+        n_frames = max(n_frames, int(r["value"].get("framesCount") or 0))
+        names = r["value"].get("labels") or []
+        if not names:
+            warnings.append(Problem("dataset_track_without_label", node=f"task {record['task']}", severity="warning"))
+            continue
+        cid = _class_id(names[0], classes, warnings, f"task {record['task']}")
+        if cid is None:
+            continue
+        seen: set[int] = set()
+        for item in r["value"]["sequence"]:
+            index = int(item["frame"]) - 1  # Label Studio numbers video frames from 1
+            box = yolo_box(item)
+            if index in seen or box is None:
+                continue
+            seen.add(index)
+            per_frame[index].append((cid, box))
+    clip = str(data.get("clip") or Path(data["source"]).stem)
+    video = root / data["source"]
+    return [Sample(clip=clip, name=f"{_safe(clip)}__f{i:06d}", labels=per_frame.get(i, []), video=video, frame=i)
+            for i in range(0, n_frames, max(1, frame_step))]
+
+
+def samples_from_stores(stores: Sequence[Path], document_root: Path | None = None,
+                        frame_step: int = 1) -> tuple[list[Sample], list[str], list[Problem]]:
+    """Samples, the class list and warnings from pulled project stores (their class lists must agree)."""
+    root = (document_root or workbench_home()).resolve()
+    classes: list[str] = []
+    samples: list[Sample] = []
+    warnings: list[Problem] = []
+    for store in stores:
+        project = load_state(store).get("project")
+        if not project:
+            raise WorkbenchError([Problem("dataset_not_pulled", params={"store": str(store)})])
+        theirs, longer = project["classes"], max(classes, project["classes"], key=len)
+        if longer[: len(theirs)] != theirs or longer[: len(classes)] != classes:
+            raise WorkbenchError([Problem("dataset_classes_differ", params={
+                "a": ", ".join(classes), "b": ", ".join(theirs), "project": project["title"]})])
+        classes = list(longer)
+        for record in stored_tasks(store):
+            if project["kind"] == "video":
+                samples += _video_samples(record, classes, root, frame_step, warnings)
+            else:
+                samples.append(_image_sample(record, classes, root, warnings))
+    return samples, classes, warnings
+
+
+def _write_images(samples: list[Sample], split_of: dict[str, str], tmp: Path, warnings: list[Problem]) -> list[Sample]:
+    """Copy image files and cut video frames into `tmp/images/<split>/`; returns the samples written."""
+    written = []
+    for s in (s for s in samples if s.image is not None):
+        assert s.image is not None
+        if not s.image.is_file() or cv2.imread(str(s.image)) is None:
+            warnings.append(Problem("dataset_image_corrupt", severity="warning", params={"path": str(s.image)}))
+            continue
+        shutil.copyfile(s.image, tmp / "images" / split_of[s.clip] / f"{s.name}{s.image.suffix.lower()}")
+        written.append(s)
+    by_video: dict[Path, dict[int, Sample]] = defaultdict(dict)
+    for s in samples:
+        if s.video is not None and s.frame is not None:
+            by_video[s.video][s.frame] = s
+    for video, wanted in by_video.items():
+        cap = cv2.VideoCapture(str(video))
+        index, last = 0, max(wanted)
+        while index <= last:
+            ok, img = cap.read()
+            if not ok:
+                break
+            if index in wanted:
+                s = wanted[index]
+                cv2.imwrite(str(tmp / "images" / split_of[s.clip] / f"{s.name}.jpg"), img,
+                            [cv2.IMWRITE_JPEG_QUALITY, 95])
+                written.append(s)
+            index += 1
+        cap.release()
+        if index == 0:
+            warnings.append(Problem("dataset_video_unreadable", severity="warning", params={"path": str(video)}))
+    return written
+
+
+def write_dataset(samples: Sequence[Sample], classes: list[str], out_root: Path | None = None,
+                  val_fraction: float = 0.2, val_clips: Sequence[str] | None = None, seed: int = 0,
+                  warnings: list[Problem] | None = None) -> DatasetInfo:
+    """Write samples as a YOLO dataset under `<out_root>/<version>/` (reused when that version exists)."""
+    warnings = list(warnings or [])
+    if not samples:
+        raise WorkbenchError([Problem("dataset_empty")])
+    names = [s.name for s in samples]
+    if len(set(names)) != len(names):
+        dup = sorted({n for n in names if names.count(n) > 1})[:3]
+        raise WorkbenchError([Problem("dataset_duplicate_frames", params={"names": ", ".join(dup)})])
+    train, val = split_by_clip([s.clip for s in samples], val_fraction, val_clips, seed)
+    if not val:
+        warnings.append(Problem("dataset_no_val_clip", severity="warning", params={"clips": ", ".join(train)}))
+    split_of = {c: "train" for c in train} | {c: "val" for c in val}
+    out_root = out_root or datasets_dir()
+    tmp = out_root / f".building-{uuid.uuid4().hex[:8]}"
+    try:
+        for sub in ("images", "labels"):
+            for split in ("train", "val"):
+                (tmp / sub / split).mkdir(parents=True)
+        written = _write_images(list(samples), split_of, tmp, warnings)
+        if not written:
+            raise WorkbenchError([Problem("dataset_empty")])
+        counts = {c: 0 for c in classes}
+        for s in written:
+            lines = [yolo_line(cid, box) for cid, box in s.labels]
+            (tmp / "labels" / split_of[s.clip] / f"{s.name}.txt").write_text(
+                "".join(line + "\n" for line in lines), encoding="utf-8")
+            for cid, _ in s.labels:
+                counts[classes[cid]] += 1
+        empty = [c for c, n in counts.items() if n == 0]
+        if empty:
+            warnings.append(Problem("dataset_class_without_boxes", severity="warning",
+                                    params={"classes": ", ".join(empty)}))
+        version = dataset_version(tmp, classes)
+        final = out_root / version
+        if final.exists():
+            shutil.rmtree(tmp)
+        else:
+            tmp.rename(final)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    info = DatasetInfo(version=version, path=final.resolve(), classes=list(classes), train_clips=train,
+                       val_clips=val, images={sp: sum(1 for s in written if split_of[s.clip] == sp)
+                                              for sp in ("train", "val")}, boxes=counts, warnings=warnings)
+    data_yaml = {"path": str(info.path), "train": "images/train", "val": "images/val" if val else "images/train",
+                 "names": dict(enumerate(classes))}
+    (final / "data.yaml").write_text(yaml.safe_dump(data_yaml, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    manifest = {**asdict(info), "path": str(info.path), "warnings": [w.to_dict() for w in warnings]}
+    (final / "dataset.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    return info
+
+
+def build_dataset(stores: Sequence[Path], out_root: Path | None = None, val_fraction: float = 0.2,
+                  val_clips: Sequence[str] | None = None, seed: int = 0, frame_step: int = 1,
+                  document_root: Path | None = None) -> DatasetInfo:
+    """Pulled project stores -> a versioned YOLO dataset."""
+    samples, classes, warnings = samples_from_stores(stores, document_root, frame_step)
+    return write_dataset(samples, classes, out_root, val_fraction, val_clips, seed, warnings)

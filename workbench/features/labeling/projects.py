@@ -1,0 +1,220 @@
+"""Create or update a Label Studio project for a class list and push frames (or clips) with model pre-annotations."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+import cv2
+import numpy as np
+from label_studio_sdk import LabelStudio
+
+from workbench.core.errors import Problem, WorkbenchError
+from workbench.core.paths import workbench_home
+from workbench.features.labeling.boxes import Box
+from workbench.features.labeling.config import (
+    BOX_CONTROL,
+    IMAGE_KEY,
+    VIDEO_KEY,
+    Kind,
+    check_classes,
+    classes_from_config,
+    config_kind,
+    label_config,
+)
+
+Predictor = Callable[[np.ndarray], list[Box]]
+
+
+@dataclass(frozen=True)
+class ProjectRef:
+    """A Label Studio project and its pinned class list (YOLO id = position)."""
+
+    id: int
+    title: str
+    classes: list[str]
+    kind: Kind
+
+
+@dataclass(frozen=True)
+class FrameRef:
+    """A sampled frame on disk: which clip it comes from and its index in that clip."""
+
+    path: Path
+    clip: str
+    frame: int | None = None
+
+
+@dataclass(frozen=True)
+class ClipRef:
+    """A video to label as box tracks."""
+
+    path: Path
+    clip: str
+
+
+@dataclass
+class PushResult:
+    created: list[str] = field(default_factory=list)  # document-root-relative paths of new tasks
+    skipped: list[str] = field(default_factory=list)  # already in the project
+    predictions: int = 0
+
+
+def _fail(code: str, **params: object) -> WorkbenchError:
+    return WorkbenchError([Problem(code, node="labelstudio", params=params)])
+
+
+def find_project(client: LabelStudio, project: int | str) -> ProjectRef | None:
+    """A project by id or exact title, or None."""
+    for p in client.projects.list():
+        if (isinstance(project, int) and p.id == project) or p.title == project:
+            config = p.label_config or ""
+            return ProjectRef(id=p.id, title=p.title or "", classes=classes_from_config(config),
+                              kind=config_kind(config))
+    return None
+
+
+def get_project(client: LabelStudio, project: int | str) -> ProjectRef:
+    found = find_project(client, project)
+    if found is None:
+        raise _fail("labelstudio_no_project", project=project)
+    return found
+
+
+def ensure_project(client: LabelStudio, title: str, classes: list[str], kind: Kind = "image",
+                   fps: float = 25.0) -> ProjectRef:
+    """The project named `title` with these classes, created if missing; new classes may only be appended.
+
+    Class ids are pinned, so reordering, renaming or removing a class of an existing project is refused.
+    """
+    classes = check_classes(classes)
+    found = find_project(client, title)
+    if found is None:
+        p = client.projects.create(title=title, label_config=label_config(classes, kind, fps))
+        return ProjectRef(id=p.id, title=title, classes=classes, kind=kind)
+    if found.kind != kind:
+        raise _fail("labelstudio_kind_mismatch", project=title, kind=found.kind, wanted=kind)
+    if classes[: len(found.classes)] != found.classes:
+        raise _fail("labelstudio_classes_pinned", project=title, old=", ".join(found.classes),
+                    new=", ".join(classes))
+    if len(classes) > len(found.classes):
+        client.projects.update(id=found.id, label_config=label_config(classes, kind, fps))
+    return ProjectRef(id=found.id, title=title, classes=classes, kind=kind)
+
+
+def local_url(path: Path, document_root: Path) -> tuple[str, str]:
+    """(URL Label Studio serves `path` at, path relative to the document root); outside the root is a problem."""
+    path, root = path.resolve(), document_root.resolve()
+    try:
+        rel = path.relative_to(root).as_posix()
+    except ValueError as exc:
+        raise _fail("labelstudio_outside_root", path=str(path), root=str(root)) from exc
+    return f"/data/local-files/?d={quote(rel)}", rel
+
+
+def ensure_storage(client: LabelStudio, project_id: int, folder: Path) -> None:
+    """A local-files storage covering `folder`, so Label Studio may serve its files (never synced: we add tasks)."""
+    folder = folder.resolve()
+    for s in client.import_storage.local.list(project=project_id):
+        if s.path and (folder == Path(s.path) or Path(s.path) in folder.parents):
+            return
+    client.import_storage.local.create(project=project_id, path=str(folder), use_blob_urls=True,
+                                       title=f"workbench {folder.name}")
+
+
+def _pushed_sources(client: LabelStudio, project_id: int) -> set[str]:
+    return {str((t.data or {}).get("source")) for t in client.tasks.list(project=project_id, fields="task_only")}
+
+
+def prediction(boxes: Sequence[Box], classes: list[str], width: int, height: int, model_version: str) -> dict:
+    """A Label Studio prediction (pre-annotation) from model boxes; boxes of classes outside the list are dropped."""
+    result = [{"from_name": BOX_CONTROL, "to_name": IMAGE_KEY, "type": "rectanglelabels",
+               "original_width": width, "original_height": height,
+               "value": {**b.ls_value(width, height), "rectanglelabels": [b.cls]},
+               **({"score": float(b.score)} if b.score is not None else {})}
+              for b in boxes if b.cls in classes]
+    scores = [b.score for b in boxes if b.cls in classes and b.score is not None]
+    return {"model_version": model_version, "score": float(min(scores)) if scores else 0.0, "result": result}
+
+
+def push_frames(client: LabelStudio, project: ProjectRef, frames: Sequence[FrameRef],
+                predictor: Predictor | None = None, model_version: str = "",
+                document_root: Path | None = None) -> PushResult:
+    """Add frames not yet in the project as tasks, each with the model's boxes as a prediction (`model_version`)."""
+    if project.kind != "image":
+        raise _fail("labelstudio_kind_mismatch", project=project.title, kind=project.kind, wanted="image")
+    root = (document_root or workbench_home()).resolve()
+    out = PushResult()
+    already = _pushed_sources(client, project.id)
+    tasks, folders = [], set()
+    for f in frames:
+        url, rel = local_url(f.path, root)
+        if rel in already:
+            out.skipped.append(rel)
+            continue
+        task: dict = {"data": {IMAGE_KEY: url, "clip": f.clip, "frame": f.frame, "source": rel}}
+        if predictor is not None:
+            image = cv2.imread(str(f.path))
+            if image is None:
+                raise _fail("labeling_image_unreadable", path=str(f.path))
+            h, w = image.shape[:2]
+            task["predictions"] = [prediction(predictor(image), project.classes, w, h, model_version)]
+            out.predictions += 1
+        tasks.append(task)
+        folders.add(f.path.resolve().parent)
+        already.add(rel)
+        out.created.append(rel)
+    if folders:  # one storage for the common folder of this push (e.g. frames/ for frames/<clip>/...)
+        ensure_storage(client, project.id, Path(os.path.commonpath(sorted(folders))))
+    if tasks:
+        client.projects.import_tasks(id=project.id, request=tasks)
+    return out
+
+
+def push_clips(client: LabelStudio, project: ProjectRef, clips: Sequence[ClipRef],
+               document_root: Path | None = None) -> PushResult:
+    """Add videos not yet in a video project as tasks (frame count and fps kept in the task for cutting frames)."""
+    if project.kind != "video":
+        raise _fail("labelstudio_kind_mismatch", project=project.title, kind=project.kind, wanted="video")
+    root = (document_root or workbench_home()).resolve()
+    out = PushResult()
+    already = _pushed_sources(client, project.id)
+    tasks = []
+    for c in clips:
+        url, rel = local_url(c.path, root)
+        if rel in already:
+            out.skipped.append(rel)
+            continue
+        cap = cv2.VideoCapture(str(c.path))
+        frames, fps = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)), float(cap.get(cv2.CAP_PROP_FPS))
+        cap.release()
+        if frames <= 0:
+            raise _fail("labeling_video_unreadable", path=str(c.path))
+        tasks.append({"data": {VIDEO_KEY: url, "clip": c.clip, "source": rel, "frames": frames, "fps": fps}})
+        ensure_storage(client, project.id, c.path.resolve().parent)
+        already.add(rel)
+        out.created.append(rel)
+    if tasks:
+        client.projects.import_tasks(id=project.id, request=tasks)
+    return out
+
+
+def model_predictor(model: str, conf: float = 0.25) -> tuple[Predictor, str]:
+    """A predictor from a model-zoo id or a local .pt/.onnx file, and its model_version (`name@sha256[:12]`)."""
+    from workbench.models.zoo import load_detector, resolve_weights, sha256_of
+
+    path = Path(model)
+    if not path.is_file():
+        path = resolve_weights(model, node="labelstudio", field="model")
+    detector = load_detector(path, node="labelstudio", field="model")
+    names = detector.names
+
+    def predict(image: np.ndarray) -> list[Box]:
+        r = detector.predict(image, conf=conf, verbose=False)[0]
+        return [Box(names[int(c)], *map(float, xyxy), score=float(s))
+                for xyxy, c, s in zip(r.boxes.xyxy.tolist(), r.boxes.cls.tolist(), r.boxes.conf.tolist(), strict=True)]
+
+    return predict, f"{Path(model).stem if path == Path(model) else model}@{sha256_of(path)[:12]}"

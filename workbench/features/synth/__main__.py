@@ -1,0 +1,22 @@
+"""`python -m workbench.features.synth SCENARIO OUT_DIR [--seed N]`: write a clip and its truth file."""
+
+from __future__ import annotations
+
+import argparse
+
+from workbench.features.synth import SCENARIOS, generate
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m workbench.features.synth", description=__doc__)
+    parser.add_argument("scenario", choices=sorted(SCENARIOS))
+    parser.add_argument("out_dir")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    clip = generate(args.scenario, args.out_dir, seed=args.seed)
+    print(clip.video)
+    print(clip.truth)
+
+
+if __name__ == "__main__":
+    main()

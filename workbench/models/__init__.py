@@ -1,0 +1,1 @@
+"""Model weights and runtimes: the model zoo and the ultralytics environment."""
