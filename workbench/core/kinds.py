@@ -29,6 +29,11 @@ def fits(output: Kind, input_: Kind) -> bool:
     return input_ in _FITS[output]
 
 
+def fit_table() -> dict[str, list[str]]:
+    """The same rule as data, {output kind: [input kinds]}: what the canvas checks a drop against."""
+    return {k.value: sorted(v.value for v in _FITS[k]) for k in Kind}
+
+
 @dataclass(frozen=True)
 class Port:
     """A named, typed input or output of a block.

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from workbench.core.block import SourceBlock
 from workbench.core.errors import Problem, WorkbenchError
 from workbench.core.i18n import has
-from workbench.core.kinds import fits
+from workbench.core.kinds import Port, fits
 from workbench.core.registry import BlockRegistry
 from workbench.engine.class_flow import class_problems
 from workbench.engine.spec import PipelineSpec, count_problems
@@ -87,6 +87,19 @@ def _config_problem(node_id: str, err: dict, block: type) -> Problem:
     return Problem(code, node=node_id, field=field, params={**params, "detail": err["msg"]})
 
 
+def wiring_problems(source: str, target: str, out: Port, inp: Port, already_fed: int) -> list[Problem]:
+    """Why the edge `source -> target` (both `node.port`) may not exist, given how many edges already feed the
+    input: the one connection rule, used by validation, the editor and the canvas alike (same codes, same fields)."""
+    node, field = target.partition(".")[0], f"inputs.{inp.name}"
+    problems = []
+    if not fits(out.kind, inp.kind):
+        problems.append(Problem("edge_kind", node=node, field=field, params={
+            "edge": f"{source} -> {target}", "out_kind": out.kind.value, "in_kind": inp.kind.value}))
+    if already_fed >= 1 and not inp.many:
+        problems.append(Problem("input_fed_twice", node=node, field=field, params={"edge": f"{source} -> {target}"}))
+    return problems
+
+
 def _edge_problems(spec: PipelineSpec, classes: dict[str, type]) -> list[Problem]:
     problems: list[Problem] = []
     fed: dict[tuple[str, str], int] = defaultdict(int)
@@ -111,13 +124,10 @@ def _edge_problems(spec: PipelineSpec, classes: dict[str, type]) -> list[Problem
                                             "known": ", ".join(p.name for p in dst.inputs) or "-"}))
         if out is None or inp is None:
             continue
-        if not fits(out.kind, inp.kind):
-            problems.append(Problem("edge_kind", node=edge.target_node, field=f"inputs.{inp.name}",
-                                    params={"edge": f"{edge.source} -> {edge.target}",
-                                            "out_kind": out.kind.value, "in_kind": inp.kind.value}))
+        already = fed[(edge.target_node, inp.name)]
+        problems += [p for p in wiring_problems(edge.source, edge.target, out, inp, already)
+                     if p.code != "input_fed_twice" or already == 1]  # a third edge is not reported again
         fed[(edge.target_node, inp.name)] += 1
-        if fed[(edge.target_node, inp.name)] == 2 and not inp.many:
-            problems.append(Problem("input_fed_twice", node=edge.target_node, field=f"inputs.{inp.name}"))
     for node_id, cls in classes.items():
         for port in cls.inputs:
             if port.required and not fed[(node_id, port.name)]:

@@ -12,7 +12,7 @@ from typing import Any
 from workbench.apps.ui import editor
 from workbench.core.errors import Problem
 from workbench.core.i18n import t
-from workbench.core.kinds import _FITS, Kind
+from workbench.core.kinds import Kind, fit_table
 from workbench.core.registry import BlockRegistry
 from workbench.engine.spec import PipelineSpec
 
@@ -51,7 +51,7 @@ def canvas_view(spec: PipelineSpec, registry: BlockRegistry, lang: str, problems
     return {
         "draft": draft, "revision": revision, "nodes": nodes, "edges": edges, "selected": selected, "height": height,
         "kinds": {k.value: {"color": KIND_COLORS[k], "label": kind_label(k.value, lang)} for k in Kind},
-        "fits": {k.value: sorted(v.value for v in _FITS[k]) for k in Kind},
+        "fits": fit_table(),
         "text": {key: t(f"app.canvas.{key}", lang) for key in CANVAS_TEXT_KEYS},
         "palette": palette or [],
     }
@@ -110,10 +110,14 @@ def apply_canvas_reply(spec: PipelineSpec, reply: dict[str, Any], registry: Bloc
 
 
 def _refusal_problem(refused: dict[str, Any]) -> Problem:
-    """The Problem for a connection the browser refused by itself (same text as the Python check)."""
-    target = str(refused.get("target", ""))
-    params = {"source": refused.get("source", ""), "target": target}
+    """The Problem for a connection the browser refused by itself: the same code, field and text as validation."""
+    source, target = str(refused.get("source", "")), str(refused.get("target", ""))
+    node, _, port = target.partition(".")
+    if refused.get("reason") == "loop":
+        return Problem("cycle", node=node or None, field="edges", params={"cycle": f"{node} -> {node}"})
+    field = f"inputs.{port}"
     if refused.get("reason") == "taken":
-        return Problem("connect_taken", node=target.partition(".")[0] or None, field=target, params=params)
-    params |= {"source_kind": refused.get("source_kind", "?"), "target_kind": refused.get("target_kind", "?")}
-    return Problem("connect_kind", node=target.partition(".")[0] or None, field=target, params=params)
+        return Problem("input_fed_twice", node=node or None, field=field, params={"edge": f"{source} -> {target}"})
+    return Problem("edge_kind", node=node or None, field=field, params={
+        "edge": f"{source} -> {target}", "out_kind": refused.get("source_kind", "?"),
+        "in_kind": refused.get("target_kind", "?")})

@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 
 from workbench.core.errors import Problem, WorkbenchError
-from workbench.core.kinds import Kind, fits
+from workbench.core.kinds import Kind
 from workbench.core.registry import BlockRegistry
 from workbench.engine.spec import EdgeSpec, Meta, NodeSpec, PipelineSpec
+from workbench.engine.validate import wiring_problems
 
 COLUMN, ROW, GRID_COLUMNS = 270.0, 190.0, 4  # where new blocks land: a grid of cells this big, this many wide
 
@@ -111,16 +112,14 @@ def rename_node(spec: PipelineSpec, old: str, new: str) -> PipelineSpec:
 def connect(spec: PipelineSpec, source: str, target: str, registry: BlockRegistry) -> PipelineSpec:
     """Add the edge `source -> target` (both `node.port`), refusing what validation would reject anyway."""
     out_port, in_port = _port(spec, source, "outputs", registry), _port(spec, target, "inputs", registry)
-    where = {"source": source, "target": target}
-    if source.partition(".")[0] == target.partition(".")[0]:
-        raise EditRefused([Problem("connect_self", node=target.partition(".")[0], field=target, params=where)])
+    node = target.partition(".")[0]
+    if source.partition(".")[0] == node:  # what validation reports as a cycle
+        raise EditRefused([Problem("cycle", node=node, field="edges", params={"cycle": f"{node} -> {node}"})])
     if any(e.source == source and e.target == target for e in spec.edges):
         return spec
-    if not fits(out_port.kind, in_port.kind):
-        params = {**where, "source_kind": out_port.kind.value, "target_kind": in_port.kind.value}
-        raise EditRefused([Problem("connect_kind", node=target.partition(".")[0], field=target, params=params)])
-    if not in_port.many and any(e.target == target for e in spec.edges):
-        raise EditRefused([Problem("connect_taken", node=target.partition(".")[0], field=target, params=where)])
+    problems = wiring_problems(source, target, out_port, in_port, sum(e.target == target for e in spec.edges))
+    if problems:
+        raise EditRefused(problems)
     return spec.model_copy(update={"edges": [*spec.edges, EdgeSpec.model_validate({"from": source, "to": target})]})
 
 

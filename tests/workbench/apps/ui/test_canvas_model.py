@@ -56,7 +56,7 @@ def test_a_wrong_edge_drawn_on_the_canvas_is_refused_and_undone():
     view = canvas_view(s, REG, "en", [], 1, None)
     bad = {"source": "det", "sourceHandle": "detections", "target": "rule", "targetHandle": "tracks"}
     edit = apply_canvas_reply(s, reply_from(view, action="connect", edges=[*view["edges"], bad]), REG)
-    assert [p.code for p in edit.refused] == ["connect_kind"] and edit.rerender
+    assert [p.code for p in edit.refused] == ["edge_kind"] and edit.rerender
     assert len(edit.spec.edges) == 3
     good = {"source": "trk", "sourceHandle": "tracks", "target": "rule", "targetHandle": "tracks"}
     edit = apply_canvas_reply(s, reply_from(view, action="connect", edges=[*view["edges"], good]), REG)
@@ -69,7 +69,7 @@ def test_a_refusal_reported_by_the_browser_becomes_the_same_problem():
     refused = {"source": "det.detections", "target": "rule.tracks", "source_kind": "detections",
                "target_kind": "tracks", "reason": "kind"}
     edit = apply_canvas_reply(s, reply_from(view, action="refused", refused=refused), REG)
-    assert [(p.code, p.node) for p in edit.refused] == [("connect_kind", "rule")]
+    assert [(p.code, p.node) for p in edit.refused] == [("edge_kind", "rule")]
     assert edit.spec.edges == s.edges and edit.spec.nodes == s.nodes
 
 

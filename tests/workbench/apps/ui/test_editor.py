@@ -40,7 +40,7 @@ def test_wrong_kinds_are_refused_naming_both_kinds(reg):
     with pytest.raises(editor.EditRefused) as refused:
         editor.connect(spec, "toy_2.detections", "toy_4.tracks", reg)
     problem = refused.value.problems[0]
-    assert (problem.code, problem.node, problem.field) == ("connect_kind", "toy_4", "toy_4.tracks")
+    assert (problem.code, problem.node, problem.field) == ("edge_kind", "toy_4", "inputs.tracks")
     assert "detections" in problem.message("en") and "tracks" in problem.message("en")
 
 
@@ -48,11 +48,11 @@ def test_tracks_fit_a_detections_input_but_an_input_takes_one_edge(reg):
     spec = built_by_hand(reg)
     with pytest.raises(editor.EditRefused) as refused:
         editor.connect(spec, "toy_3.tracks", "toy_3.detections", reg)
-    assert refused.value.problems[0].code == "connect_self"
+    assert refused.value.problems[0].code == "cycle"
     spec, other = editor.add_node(spec, "detection/toy@v1")
     with pytest.raises(editor.EditRefused) as refused:
         editor.connect(spec, f"{other}.detections", "toy_3.detections", reg)
-    assert refused.value.problems[0].code == "connect_taken"
+    assert refused.value.problems[0].code == "input_fed_twice"
     spec, extra = editor.add_node(spec, "tracking/toy@v1")
     spec = editor.connect(spec, "toy_3.tracks", f"{extra}.detections", reg)
     assert any(e.target == f"{extra}.detections" for e in spec.edges)
@@ -110,3 +110,17 @@ def test_new_blocks_never_land_on_another_even_after_deletes(reg):
         for ox, oy in cells[i + 1:]:
             assert abs(x - ox) >= 200 or abs(y - oy) >= 150, "two blocks overlap on the canvas"
     assert max(x for x, _ in cells) < 1200, "the pipeline wraps into rows instead of one long line"
+
+
+def test_the_editor_and_validation_report_a_wrong_edge_alike(reg):
+    """One connection rule: the refusal on the canvas is the problem validation gives for the same edge in a file."""
+    from workbench.engine.spec import EdgeSpec
+    from workbench.engine.validate import validate
+
+    spec = editor.disconnect(built_by_hand(reg), "toy_3.tracks", "toy_4.tracks")
+    with pytest.raises(editor.EditRefused) as refused:
+        editor.connect(spec, "toy_2.detections", "toy_4.tracks", reg)
+    typed = spec.model_copy(update={"edges": [*spec.edges, EdgeSpec.model_validate(
+        {"from": "toy_2.detections", "to": "toy_4.tracks"})]})
+    [found] = [p for p in validate(typed, reg) if p.code == "edge_kind"]
+    assert refused.value.problems == [found]
