@@ -73,8 +73,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
     from workbench.features.sharing.config import open_store, registry_settings
     from workbench.features.sharing.outbox import publish_version
 
-    settings = registry_settings()
-    district = args.district or settings.district
+    settings = registry_settings(district=args.district)  # --district also lets a folder registry write there
+    district = settings.district
     store = open_store(settings)
     tags = [x.strip() for x in (args.tags or "").split(",") if x.strip()]
     published = publish_version(args.pipeline, store, name=args.name, version=args.version, district=district,

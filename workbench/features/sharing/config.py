@@ -72,12 +72,19 @@ def _s3_settings(env: Mapping[str, str], url: str, district: str) -> RegistrySet
                             region=_get(env, REGION_SETTING) or "us-east-1")
 
 
-def registry_settings(env: Mapping[str, str] | None = None) -> RegistrySettings:
-    """Read and check the settings; a wrong one is a StoreError naming the setting and how to fix it."""
+def registry_settings(env: Mapping[str, str] | None = None, district: str | None = None) -> RegistrySettings:
+    """Read and check the settings; a wrong one is a StoreError naming the setting and how to fix it.
+
+    `district` (a command's --district) replaces WORKBENCH_REGISTRY_DISTRICT: a folder registry then lets this
+    command write under it; an S3 registry still decides by the credentials."""
     env = os.environ if env is None else env
-    district = _get(env, DISTRICT_SETTING) or DEFAULT_DISTRICT
-    if not DISTRICT_PATTERN.match(district):
-        raise StoreError("registry_bad_district", field=DISTRICT_SETTING, value=district)
+    if district is not None:
+        if not DISTRICT_PATTERN.match(district):
+            raise StoreError("registry_bad_district_option", field="district", value=district)
+    else:
+        district = _get(env, DISTRICT_SETTING) or DEFAULT_DISTRICT
+        if not DISTRICT_PATTERN.match(district):
+            raise StoreError("registry_bad_district", field=DISTRICT_SETTING, value=district)
     url = _get(env, URL_SETTING)
     if not url:
         return RegistrySettings("local", district, folder=workbench_home() / "registry")

@@ -128,6 +128,22 @@ def test_publishing_a_published_version_again_exits_1_without_a_traceback(user, 
     assert entry["description"] == DESCRIPTION and entry["trust"] == "trusted"  # the published version is unchanged
 
 
+def test_district_option_publishes_to_a_folder_registry_without_the_district_setting(user, tiny_weights, tmp_path,
+                                                                                      capsys, monkeypatch):
+    monkeypatch.delenv("WORKBENCH_REGISTRY_DISTRICT")
+    assert cli(capsys, "keys", "generate", "--district", "haidian")[0] == 0
+    code, out, err = cli(capsys, *publish_args(tmp_path, "1.0.0", "--weights", str(tiny_weights[1]),
+                                               "--district", "haidian"))
+    assert (code, err.count("error")) == (0, 0) and f"{REF}@1.0.0" in out
+    assert (tmp_path / "registry" / "haidian" / "gate-count" / "1.0.0" / "release.json").is_file()
+    code, out, _ = cli(capsys, "registry", "list", "--json")
+    assert code == 0 and [e["ref"] for e in json.loads(out)] == [f"{REF}@1.0.0"]
+
+    code, out, err = cli(capsys, *publish_args(tmp_path, "1.0.1", "--weights", str(tiny_weights[1]),
+                                               "--district", "Hai Dian"))
+    assert code == 1 and "--district" in err and "Hai Dian" in err and "CREDENTIALS" not in err.upper()
+
+
 @pytest.mark.parametrize(("argv", "code", "named"), [
     (["registry", "show", "gate-count"], "registry_bad_ref", "gate-count"),
     (["registry", "pull", "haidian/Gate-Count@1.0"], "registry_bad_ref", "haidian/Gate-Count@1.0"),
