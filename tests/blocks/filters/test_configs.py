@@ -1,4 +1,4 @@
-"""The filter blocks are registered, describe every setting, and publish a JSON schema for forms."""
+"""Filters take and give detections (the rest of their contract: tests/blocks/test_block_contract.py)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,9 @@ from blocks.filters.box_size import BoxSizeFilter
 from blocks.filters.by_class import ClassFilter
 from blocks.filters.roi import RoiFilter
 from workbench.core.kinds import Kind
-from workbench.core.registry import default_registry
 
 
 @pytest.mark.parametrize("block", [ClassFilter, BoxSizeFilter, RoiFilter])
-def test_registered_described_and_schema(block):
-    assert default_registry().get(block.type_id) is block
-    fields = block.Config.model_fields
-    assert all(f.description for f in fields.values()), [n for n, f in fields.items() if not f.description]
-    assert set(block.Config.model_json_schema()["properties"]) == set(fields)
+def test_detections_in_detections_out(block):
     assert [(p.name, p.kind) for p in block.inputs] == [("detections", Kind.DETECTIONS)]
     assert [(p.name, p.kind) for p in block.outputs] == [("detections", Kind.DETECTIONS)]

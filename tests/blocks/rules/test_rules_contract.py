@@ -1,4 +1,5 @@
-"""What every rule block promises: described settings, translations, stable ids, event ports."""
+"""What rule blocks promise beyond every block's contract (tests/blocks/test_block_contract.py): an events output,
+site fields, and their shared problem text in both languages."""
 
 import pytest
 
@@ -12,20 +13,12 @@ from blocks.rules.wrong_way import WrongWay
 from blocks.rules.zone_enter_exit import ZoneEnterExit
 from workbench.core.i18n import has, t
 from workbench.core.kinds import Kind
-from workbench.core.registry import default_registry
 
 RULES = [LineCrossing, ZoneEnterExit, DwellTime, StoppedObject, SpeedEstimate, WrongWay, Crowding, TimeWindow]
 
 
 @pytest.mark.parametrize("block", RULES, ids=lambda b: b.type_id)
-def test_every_setting_is_described(block):
-    for name, field in block.Config.model_fields.items():
-        assert field.description and len(field.description) > 10, f"{block.type_id}.{name}"
-
-
-@pytest.mark.parametrize("block", RULES, ids=lambda b: b.type_id)
 def test_registered_under_its_type_id_and_emits_events(block):
-    assert default_registry().get(block.type_id) is block
     assert [(p.name, p.kind) for p in block.outputs] == [("events", Kind.EVENTS)]
     assert set(block.site_fields) <= set(block.Config.model_fields)
 
