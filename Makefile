@@ -48,6 +48,7 @@ run: demo  ## open the workbench in the browser on embedded defaults
 test: install  ## the whole suite, slow tests included (what CI runs)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	npm run typecheck --prefix $(CANVAS_DIR)
 	$(BIN)/pytest -q -p no:cacheprovider
 
 test-fast: install  ## the quick local loop: skips tests marked slow
@@ -56,6 +57,7 @@ test-fast: install  ## the quick local loop: skips tests marked slow
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	npm run typecheck --prefix $(CANVAS_DIR)
 
 bench: install
 	$(BIN)/python benchmarks/engine_overhead.py
