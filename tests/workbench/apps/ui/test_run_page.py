@@ -27,10 +27,11 @@ def _page() -> None:
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory) -> Path:
-    """One workbench home for the module; the first test makes the demo clip through the page."""
+    """One workbench home for the module, with the demo clip (each test may run alone, in any order)."""
     with pytest.MonkeyPatch.context() as mp:
         home = tmp_path_factory.mktemp("home")
         mp.setenv("WORKBENCH_HOME", str(home))
+        demo.make_demo_clip()
         yield home
 
 
@@ -62,7 +63,8 @@ def _choose_pipeline(at: AppTest) -> None:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_the_page_renders_in_both_languages(home, lang):
+def test_the_page_renders_in_both_languages(lang, tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "home"))  # nothing run yet
     at = _app(lang)
     assert not at.exception
     assert at.title[0].value == t("app.run.title", lang)
@@ -72,7 +74,8 @@ def test_the_page_renders_in_both_languages(home, lang):
         t("app.run.clip_url", lang), t("app.run.clip_pipeline", lang)]
 
 
-def test_the_demo_clip_is_made_from_the_page(home):
+def test_the_demo_clip_is_made_from_the_page(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "fresh-home"))  # a new install: no demo clip yet
     at = _app()
     assert not demo.demo_clip().exists()
     assert at.button(key="run_start").disabled  # no video yet
@@ -83,6 +86,7 @@ def test_the_demo_clip_is_made_from_the_page(home):
     assert not at.button(key="run_start").disabled
 
 
+@pytest.mark.slow  # starts a worker process
 def test_a_run_started_on_the_page_shows_progress_then_results(home):
     at = _app()
     _choose_pipeline(at)
@@ -119,6 +123,7 @@ def test_a_run_started_on_the_page_shows_progress_then_results(home):
     assert len(again.get("video")) == 1
 
 
+@pytest.mark.slow  # starts a worker process
 def test_cancel_on_the_page_stops_the_run(home):
     at = _app()
     _choose_pipeline(at)
@@ -155,6 +160,7 @@ def test_server_files_are_picked_from_the_footage_folders_not_typed(home, tmp_pa
     assert at.selectbox(key="run_file").options == ["gate/night.mp4"]
 
 
+@pytest.mark.slow  # starts a worker process
 def test_what_stopped_a_run_is_shown_on_the_page(home, tmp_path, monkeypatch):
     not_video = tmp_path / "notes.mp4"
     not_video.write_text("this is not a video", encoding="utf-8")
