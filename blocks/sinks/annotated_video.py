@@ -240,7 +240,7 @@ class AnnotatedVideo(Block[AnnotatedVideoConfig]):
         writer, state.writer = state.writer, None
         if writer is not None:
             try:
-                writer.close()  # writes the index (moov): the file is playable from here on
+                writer.close()  # the last frames and the index (sidx); what came before plays already
             except (OSError, av.error.FFmpegError) as exc:
                 raise BlockError("sink_unwritable", self.node_id, "filename", path=str(state.path),
                                  detail=str(exc)) from None
