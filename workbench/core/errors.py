@@ -55,7 +55,7 @@ class PipelineInvalid(WorkbenchError):
 class BlockError(WorkbenchError):
     """A block could not do its work because of a setting or an input (missing file, unwritable folder...)."""
 
-    def __init__(self, code: str, node: str | None, field: str | None = None, **params: Any):
+    def __init__(self, code: str, /, node: str | None, field: str | None = None, **params: Any):
         super().__init__([Problem(code=code, node=node, field=field, params=params)])
 
     @classmethod

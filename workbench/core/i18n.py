@@ -42,8 +42,10 @@ def has(key: str) -> bool:
     return key in _table() or key in _extra
 
 
-def t(key: str, lang: str | None = None, **params: Any) -> str:
-    """The sentence for `key` in `lang` (default: current language), falling back to English, then to the key."""
+def t(key: str, lang: str | None = None, /, **params: Any) -> str:
+    """The sentence for `key` in `lang` (default: current language), falling back to English, then to the key.
+
+    `key` and `lang` are positional-only, so a message may have fields named `key` or `lang` (a registry key...)."""
     texts = _table().get(key) or _extra.get(key)
     if texts is None:
         return key if not params else f"{key} {params}"

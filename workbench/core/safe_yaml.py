@@ -37,7 +37,7 @@ class YamlSyntaxError(YamlRefused):
 class _Refusal(Exception):
     """Raised inside the loader; turned into YamlRefused (with the origin) by load_yaml_text."""
 
-    def __init__(self, code: str, mark: Any, **params: Any):
+    def __init__(self, code: str, mark: Any, /, **params: Any):
         super().__init__(code)
         self.code, self.params = code, params
         self.line = mark.line + 1 if mark is not None else "?"

@@ -23,7 +23,7 @@ def as_plain_markdown(text: object) -> str:
     return MARKDOWN_SPECIALS.sub(r"\\\1", str(text))
 
 
-def plain_t(key: str, lang: str | None = None, **params: Any) -> str:
+def plain_t(key: str, lang: str | None = None, /, **params: Any) -> str:
     """A message for Markdown: the table's text as written (its own formatting kept), every parameter escaped."""
     return t(key, lang, **{k: as_plain_markdown(v) for k, v in params.items()})
 

@@ -53,7 +53,7 @@ class TrainingComparison:
         return next((m for m in self.comparison.models if m.label == label), None)
 
 
-def _problem(code: str, **params: Any) -> WorkbenchError:
+def _problem(code: str, /, **params: Any) -> WorkbenchError:
     return WorkbenchError([Problem(code, field=FIELD, params=params)])
 
 

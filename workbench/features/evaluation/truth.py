@@ -64,7 +64,7 @@ class GroundTruth:
 
 
 # -- reading -----------------------------------------------------------------------------------------------------------
-def _problem(code: str, path: str, **params: Any) -> Problem:
+def _problem(code: str, path: str, /, **params: Any) -> Problem:
     return Problem(code, field="--truth", params={"path": path, **params})
 
 

@@ -76,7 +76,7 @@ def clips_dir() -> Path:
     return workbench_home() / "clips"
 
 
-def _problem(code: str, field: str | None = "path", **params: object) -> WorkbenchError:
+def _problem(code: str, /, field: str | None = "path", **params: object) -> WorkbenchError:
     return WorkbenchError([Problem(code=code, field=field, params=params)])
 
 

@@ -55,7 +55,7 @@ def frames_dir() -> Path:
     return workbench_home() / "frames"
 
 
-def _problem(code: str, field: str | None = None, **params: object) -> WorkbenchError:
+def _problem(code: str, /, field: str | None = None, **params: object) -> WorkbenchError:
     return WorkbenchError([Problem(code=code, field=field, params=params)])
 
 

@@ -26,7 +26,7 @@ class Connection:
         return f"Connection(url={self.url!r}, token_source={self.token_source!r})"
 
 
-def _fail(code: str, **params: object) -> WorkbenchError:
+def _fail(code: str, /, **params: object) -> WorkbenchError:
     return WorkbenchError([Problem(code, node="labelstudio", params=params)])
 
 

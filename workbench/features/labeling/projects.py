@@ -63,7 +63,7 @@ class PushResult:
     predictions: int = 0
 
 
-def _fail(code: str, **params: object) -> WorkbenchError:
+def _fail(code: str, /, **params: object) -> WorkbenchError:
     return WorkbenchError([Problem(code, node="labelstudio", params=params)])
 
 

@@ -68,7 +68,7 @@ def forget_local_server(home: Path | None = None) -> None:
     ((home or labelstudio_home()) / "server.json").unlink(missing_ok=True)
 
 
-def _fail(code: str, **params: object) -> WorkbenchError:
+def _fail(code: str, /, **params: object) -> WorkbenchError:
     return WorkbenchError([Problem(code, node="labelstudio", params=params)])
 
 

@@ -58,7 +58,7 @@ from workbench.models import zoo
 PREVIEW_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".mp4", ".webm")
 
 
-def _error(code: str, node: str | None = None, field: str | None = None, **params: Any) -> WorkbenchError:
+def _error(code: str, node: str | None = None, field: str | None = None, /, **params: Any) -> WorkbenchError:
     return WorkbenchError([Problem(code, node=node, field=field, params=params)])
 
 

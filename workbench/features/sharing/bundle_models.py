@@ -17,7 +17,7 @@ from workbench.models import zoo
 Weights = Mapping[str, Sequence[str | Path]] | Sequence[str | Path] | None
 
 
-def _error(code: str, node: str | None = None, field: str | None = None, **params: Any) -> WorkbenchError:
+def _error(code: str, node: str | None = None, field: str | None = None, /, **params: Any) -> WorkbenchError:
     return WorkbenchError([Problem(code, node=node, field=field, params=params)])
 
 

@@ -30,7 +30,7 @@ class StoreError(WorkbenchError):
     """A store operation failed: `code` is one of registry_not_found, registry_access_denied, registry_unreachable,
     registry_bad_credentials, registry_version_exists, ... ; `field` names the setting to fix, when there is one."""
 
-    def __init__(self, code: str, field: str | None = None, **params: Any):
+    def __init__(self, code: str, /, field: str | None = None, **params: Any):
         self.code = code
         super().__init__([Problem(code=code, field=field, params=params)])
 

@@ -46,7 +46,7 @@ class DatasetInfo:
     warnings: tuple[Problem, ...] = field(default_factory=tuple)
 
 
-def _problem(code: str, severity: str = "error", **params: Any) -> Problem:
+def _problem(code: str, /, severity: str = "error", **params: Any) -> Problem:
     return Problem(code=code, field="data", params=params, severity=severity)
 
 
