@@ -13,12 +13,16 @@ from typing import Any
 from workbench.core.block import SourceBlock, StreamContext
 from workbench.core.errors import BlockError, Problem, WorkbenchError
 from workbench.core.locations import redact
+from workbench.core.paths import write_atomic
 from workbench.core.registry import BlockRegistry
-from workbench.engine.graph import CompiledPipeline, compile_pipeline
+from workbench.engine.graph import CompiledPipeline, Stream, compile_pipeline
 from workbench.engine.spec import PipelineSpec
 
 ProgressFn = Callable[[int, int | None, float], None]  # frames done, frames expected (if known), processing fps
 EventsFn = Callable[[str, tuple], None]  # node id, the events it raised on this frame
+SUMMARY_FILE = "summary.json"
+SUMMARY_INTERVAL_S = 2.0  # while running, summary.json (status "running") is rewritten this often: a killed run's
+#                           summary says how far it got
 
 
 @dataclass
@@ -103,8 +107,10 @@ def run_compiled(compiled: CompiledPipeline, opts: RunOptions) -> dict[str, Any]
     frames = 0
     last_frame = None
     began = time.perf_counter()
+    next_summary = began + SUMMARY_INTERVAL_S
     try:
         stream = compiled.open_stream(ctx)
+        _write_summary(opts.out_dir, _so_far(summary, stream, 0, None, 0.0), live=True)
         for frame in video.frames:
             if opts.max_frames is not None and frames >= opts.max_frames:
                 break
@@ -113,6 +119,9 @@ def run_compiled(compiled: CompiledPipeline, opts: RunOptions) -> dict[str, Any]
                 _report_events(compiled, values, opts.on_events)
             frames += 1
             last_frame = frame.index
+            if (now := time.perf_counter()) >= next_summary:
+                _write_summary(opts.out_dir, _so_far(summary, stream, frames, last_frame, now - began), live=True)
+                next_summary = now + SUMMARY_INTERVAL_S
             if opts.on_progress:
                 opts.on_progress(frames, expected, frames / max(time.perf_counter() - began, 1e-9))
             if opts.should_stop():
@@ -148,13 +157,33 @@ def run_compiled(compiled: CompiledPipeline, opts: RunOptions) -> dict[str, Any]
         summary["status"] = "stopped_early" if video.stopped_early else "done"
     if video.stopped_early:
         summary["stopped_early"] = video.stopped_early
-    (opts.out_dir / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
+    _write_summary(opts.out_dir, summary)
     if failure is not None:
         if isinstance(failure, WorkbenchError):
             raise failure
         raise WorkbenchError([Problem("block_crashed", params={"detail": f"{type(failure).__name__}: {failure}"})]) \
             from failure
     return summary
+
+
+def _so_far(summary: dict[str, Any], stream: Stream, frames: int, last_frame: int | None,
+            elapsed: float) -> dict[str, Any]:
+    """The summary while running: status "running", frames and events so far (no outputs: sinks are still open)."""
+    return {**summary, "events": {node: dict(c) for node, c in stream.event_counts.items()},
+            "event_total": sum(sum(c.values()) for c in stream.event_counts.values()),
+            "frames": frames, "last_frame": last_frame, "seconds": round(elapsed, 3),
+            "processing_fps": round(frames / elapsed, 2) if elapsed > 0 else 0.0,
+            "updated": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+
+
+def _write_summary(out_dir: Path, summary: dict[str, Any], live: bool = False) -> None:
+    """Atomically (a reader never sees half a file; a kill leaves the previous version). A `live` (running) summary
+    that cannot be written (disk full for a moment) is skipped: the run goes on and the next one tries again."""
+    try:
+        write_atomic(out_dir / SUMMARY_FILE, json.dumps(summary, indent=2, ensure_ascii=False))
+    except OSError:
+        if not live:
+            raise
 
 
 def _report_events(compiled: CompiledPipeline, values: dict[tuple[str, str], Any], on_events: EventsFn) -> None:

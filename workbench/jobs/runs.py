@@ -225,7 +225,8 @@ def run_status(run_id: str) -> RunStatus:
     alive = worker_alive(worker)
     if alive:
         state = "running" if progress or summary else "queued"
-    elif summary is not None:
+    elif summary is not None and summary.get("status") != "running":  # the runner rewrites summary.json while it
+        # works: a dead worker that left it "running" was killed (lost, below), it did not fail
         state = summary.get("status") if summary.get("status") in FINISHED_STATES else "error"
     elif problems:
         state = "error"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -9,16 +10,21 @@ import time
 import zipfile
 from pathlib import Path
 
+import cv2
 import pytest
 
 from workbench.core import footage
 from workbench.core.locations import is_stream_url
 from workbench.engine.spec import load_spec
 from workbench.features.synth import generate, load_truth
+from workbench.features.synth import get as get_scenario
 from workbench.jobs import runs as jobs
+from workbench.media.video_io import is_h264_mp4
 
 PIPELINE = Path(__file__).resolve().parents[3] / "pipelines" / "vehicle_count_line.yaml"
 TIMEOUT_S = 180
+FPS = 25
+KILL_AFTER = 150  # frames the summary must report before the kill
 
 
 @pytest.fixture(scope="module")
@@ -133,15 +139,29 @@ def test_list_runs_shows_the_newest_first(home, tmp_path):
     assert [Path(r.source).name for r in listed] == ["second.mp4", "first.mp4"]
 
 
-def test_a_killed_worker_shows_as_lost(home, traffic):
-    clip, _ = traffic
+@pytest.mark.slow
+def test_a_killed_worker_shows_as_lost_and_keeps_its_video_and_summary(home, tmp_path):
+    """kill -9 (power cut, OOM killer): the annotated video plays up to about a second before, summary.json says how
+    far the run got, and the page shows the run as interrupted, not running."""
+    clip = generate(dataclasses.replace(get_scenario("traffic"), duration=60.0), tmp_path, seed=0).video
     run_id = start(clip)
-    wait_until(run_id, lambda s: s.state == "running" and s.frames > 0)
+    wait_until(run_id, lambda s: s.state == "running" and (s.summary or {}).get("frames", 0) >= KILL_AFTER)
     pid = json.loads((jobs.run_dir(run_id) / jobs.WORKER_FILE).read_text())["pid"]
     os.kill(pid, signal.SIGKILL)
     status = wait_until(run_id, lambda s: s.finished, timeout=30)
     assert status.state == "lost"
-    assert status.summary is None and status.frames > 0
+    assert status.summary["status"] == "running" and status.frames == status.summary["frames"] >= KILL_AFTER
+    assert status.summary["last_frame"] is not None and "event_total" in status.summary
+
+    video = jobs.output_dir(run_id) / "annotated.mp4"
+    assert is_h264_mp4(video)
+    capture = cv2.VideoCapture(str(video))
+    played = 0
+    while capture.read()[0]:
+        played += 1
+    capture.release()
+    # at most ~1 s (one fragment) plus the frames inside the encoder are lost
+    assert played >= KILL_AFTER - 2 * FPS, played
 
 
 def test_run_ids_from_outside_cannot_leave_the_runs_folder(home):

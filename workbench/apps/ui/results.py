@@ -37,9 +37,10 @@ class ResultFiles:
 
 
 def result_files(folder: Path, summary: dict[str, Any] | None) -> ResultFiles:
-    """Find the annotated video and events.jsonl from summary.json "outputs"; while running, look in the folder."""
+    """Find the annotated video and events.jsonl from summary.json "outputs"; while running (or when the run was
+    killed: its summary, written while running, has no outputs yet), look in the folder."""
     video = events = None
-    if summary is not None:
+    if summary is not None and "outputs" in summary:
         for facts in (summary.get("outputs") or {}).values():
             name = facts.get("file")
             if video is None and isinstance(name, str) and name.lower().endswith(".mp4"):
