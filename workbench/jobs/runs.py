@@ -20,42 +20,45 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import secrets
 import shutil
-import signal
-import subprocess
 import sys
-import threading
 import time
 import traceback
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import psutil
-
 from workbench.core.errors import Problem, WorkbenchError
-from workbench.core.i18n import LANGUAGES
 from workbench.core.locations import redact
-from workbench.core.paths import workbench_home, write_atomic
-from workbench.engine.credentials import redacted, redacted_output
+from workbench.core.paths import workbench_home
+from workbench.engine.credentials import redacted_output
 from workbench.engine.spec import NodeSpec, PipelineSpec, load_spec, save_spec
+from workbench.jobs import folder as jf
+from workbench.jobs.folder import (
+    cancel_check,
+    create_job,
+    job_folder,
+    job_ids,
+    read_job,
+    read_json,
+    request_cancel,
+    start_worker,
+    worker_exit,
+    write_json,
+)
+from workbench.jobs.process import interrupt_on_sigterm
 
 if TYPE_CHECKING:
     from workbench.core.registry import BlockRegistry
 
-PIPELINE_FILE, REQUEST_FILE, WORKER_FILE, LOG_FILE = "pipeline.yaml", "request.json", "worker.json", "worker.log"
+REQUEST_FILE, WORKER_FILE, LOG_FILE, PIPELINE_FILE = jf.REQUEST_FILE, jf.WORKER_FILE, jf.LOG_FILE, "pipeline.yaml"
 PROGRESS_FILE, PROBLEMS_FILE, CANCEL_FILE, OUTPUT_DIR, ZIP_FILE = (
-    "progress.json", "problems.json", "cancel", "output", "results.zip")
+    jf.PROGRESS_FILE, jf.PROBLEMS_FILE, jf.CANCEL_FILE, "output", "results.zip")
 SUMMARY_FILE = "summary.json"
 EVENTS_FILE = "events.jsonl"  # every event of every rule, written by the worker whatever sinks the pipeline has
 FINISHED_STATES = frozenset({"done", "cancelled", "stopped_early", "error", "lost"})
 PROGRESS_INTERVAL_S = 0.25
 SPAWN_GRACE_S = 30.0  # a run without worker.json this long after it was created is lost
-_RUN_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{4}$")
 
 
 @dataclass(frozen=True)
@@ -103,49 +106,13 @@ def runs_root() -> Path:
     return workbench_home() / "runs"
 
 
-def is_run_id(value: str) -> bool:
-    return bool(_RUN_ID.match(value or ""))
-
-
 def run_dir(run_id: str) -> Path:
     """The run's folder; KeyError for an id that is malformed (e.g. from a URL) or unknown."""
-    if not is_run_id(run_id) or not (runs_root() / run_id).is_dir():
-        raise KeyError(run_id)
-    return runs_root() / run_id
+    return job_folder(runs_root(), run_id)
 
 
 def output_dir(run_id: str) -> Path:
     return run_dir(run_id) / OUTPUT_DIR
-
-
-def new_job_id() -> str:
-    return f"{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
-
-
-# -- small file helpers ----------------------------------------------------------------------------------------------
-def write_json(path: Path, data: Any, private: bool = False) -> None:
-    """Atomic: readers never see half a file. `private`: readable by this user only (it may hold a camera password)."""
-    write_atomic(path, json.dumps(data, ensure_ascii=False, indent=1, default=str), private)
-
-
-def read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
-def problem_to_json(problem: Problem) -> dict[str, Any]:
-    """A problem as stored in a run or job folder: passwords in its details are hidden."""
-    problem = Problem(code=problem.code, node=problem.node, field=problem.field, severity=problem.severity,
-                      params=redacted(problem.params))
-    return {"code": problem.code, "node": problem.node, "field": problem.field, "severity": problem.severity,
-            "params": problem.params, "messages": {lang: problem.message(lang) for lang in LANGUAGES}}
-
-
-def problem_from_json(data: dict[str, Any]) -> Problem:
-    return Problem(code=data.get("code", "block_crashed"), node=data.get("node"), field=data.get("field"),
-                   params=data.get("params") or {}, severity=data.get("severity", "error"))
 
 
 # -- starting and stopping -------------------------------------------------------------------------------------------
@@ -174,73 +141,39 @@ def start_run(spec: PipelineSpec, request: RunRequest) -> str:
     """Write the run folder and spawn its worker; returns the run id at once."""
     if request.source and "://" not in request.source:
         request = RunRequest(**{**asdict(request), "source": str(Path(request.source).expanduser().resolve())})
-    run_id = new_job_id()
-    folder = runs_root() / run_id
-    folder.mkdir(parents=True)
-    save_spec(spec, folder / PIPELINE_FILE, private=True)  # the worker needs the camera's password: owner only
-    write_json(folder / REQUEST_FILE, {
-        "id": run_id, "created": time.time(), "started": datetime.now().astimezone().isoformat(timespec="seconds"),
+    run_id, folder = create_job(runs_root(), {
         "pipeline": spec.meta.name, "source": redact(_source_location(spec, request)), "request": asdict(request)},
         private=True)
-    env = {**os.environ, "WORKBENCH_HOME": str(workbench_home()), "PYTHONUNBUFFERED": "1"}
-    with open(folder / LOG_FILE, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "workbench.jobs.runs", str(folder)], stdin=subprocess.DEVNULL,
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env,
-                                cwd=os.getcwd())
-    try:
-        created = psutil.Process(proc.pid).create_time()
-    except psutil.Error:  # gone already (a very short run): nothing to watch
-        created = 0.0
-    write_json(folder / WORKER_FILE, {"pid": proc.pid, "create_time": created})
-    threading.Thread(target=proc.wait, name=f"reap-{run_id}", daemon=True).start()  # no zombie left behind
+    save_spec(spec, folder / PIPELINE_FILE, private=True)  # the worker needs the camera's password: owner only
+    start_worker(folder, "workbench.jobs.runs")
     return run_id
 
 
 def cancel_run(run_id: str) -> None:
     """Ask the worker to stop after the current frame; what was produced so far is kept."""
-    (run_dir(run_id) / CANCEL_FILE).touch()
+    request_cancel(run_dir(run_id))
 
 
 # -- reading state ---------------------------------------------------------------------------------------------------
-def worker_alive(info: dict[str, Any] | None) -> bool:
-    if not info:
-        return False
-    try:
-        proc = psutil.Process(int(info["pid"]))
-        if info.get("create_time") and abs(proc.create_time() - float(info["create_time"])) > 1.0:
-            return False  # the pid was reused by another process
-        return proc.status() != psutil.STATUS_ZOMBIE
-    except (psutil.Error, KeyError, TypeError, ValueError):
-        return False
 
 
 def run_status(run_id: str) -> RunStatus:
     """The run's state from its folder (cheap: a few small JSON files and one process lookup)."""
     folder = run_dir(run_id)
-    meta = read_json(folder / REQUEST_FILE) or {}
-    worker = read_json(folder / WORKER_FILE)
-    progress = read_json(folder / PROGRESS_FILE) or {}
     summary = read_json(folder / OUTPUT_DIR / SUMMARY_FILE)
-    problems = [problem_from_json(p) for p in read_json(folder / PROBLEMS_FILE) or []]
-    alive = worker_alive(worker)
-    if alive:
-        state = "running" if progress or summary else "queued"
-    elif summary is not None and summary.get("status") != "running":  # the runner rewrites summary.json while it
-        # works: a dead worker that left it "running" was killed (lost, below), it did not fail
-        state = summary.get("status") if summary.get("status") in FINISHED_STATES else "error"
-    elif problems:
-        state = "error"
-    elif worker is None and time.time() - float(meta.get("created", 0)) < SPAWN_GRACE_S:
-        state = "queued"
-    else:
-        state = "lost"
-    status = RunStatus(id=run_id, state=state, frames=int(progress.get("frames", 0)),
+    job = read_job(folder)
+    meta, progress = job.request, job.progress
+    written = None if summary is None else summary.get("status")
+    # "running": the runner rewrites summary.json while it works; a dead worker that left it so was killed (lost)
+    outcome = None if summary is None or written == "running" else written if written in FINISHED_STATES else "error"
+    status = RunStatus(id=run_id, state=job.state(bool(progress or summary), outcome, SPAWN_GRACE_S),
+                       frames=int(progress.get("frames", 0)),
                        expected=progress.get("expected"), fps=float(progress.get("fps", 0.0)),
                        eta_s=progress.get("eta_s"), started=meta.get("started", ""),
                        pipeline=meta.get("pipeline", ""), source=meta.get("source", ""),
-                       label=(meta.get("request") or {}).get("label", ""), summary=summary, problems=problems,
-                       cancel_requested=(folder / CANCEL_FILE).exists())
-    if summary is not None and not alive:
+                       label=(meta.get("request") or {}).get("label", ""), summary=summary, problems=job.problems,
+                       cancel_requested=job.cancel_requested)
+    if summary is not None and not job.alive:
         status.frames = int(summary.get("frames", status.frames))
         status.fps = float(summary.get("processing_fps", status.fps))
         status.eta_s = None
@@ -250,12 +183,7 @@ def run_status(run_id: str) -> RunStatus:
 def list_runs(limit: int | None = None) -> list[RunStatus]:
     """Every run (or the newest `limit`), newest first."""
     root = runs_root()
-    if not root.is_dir():
-        return []
-    created = {}
-    for folder in root.iterdir():
-        if folder.is_dir() and is_run_id(folder.name):
-            created[folder.name] = float((read_json(folder / REQUEST_FILE) or {}).get("created", 0))
+    created = {rid: float((read_json(root / rid / REQUEST_FILE) or {}).get("created", 0)) for rid in job_ids(root)}
     newest_first = sorted(created, key=lambda rid: (created[rid], rid), reverse=True)
     return [run_status(rid) for rid in newest_first[:limit]]
 
@@ -311,26 +239,21 @@ def events_file(run_id: str) -> Path:
     return run_dir(run_id) / EVENTS_FILE
 
 
-def _interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt  # the runner treats it as a cancel and still writes summary.json
-
-
 def work(folder: Path) -> int:
     """Run the pipeline of one run folder; problems go to problems.json. Exit code 0 = the pipeline ran."""
     from workbench.engine.runner import RunOptions, run_pipeline
 
-    signal.signal(signal.SIGTERM, _interrupt)
+    interrupt_on_sigterm()  # the runner treats it as a cancel and still writes summary.json
     meta = read_json(folder / REQUEST_FILE) or {}
     request = RunRequest(**meta.get("request", {}))
     progress = _ProgressWriter(folder / PROGRESS_FILE)
-    cancel_flag = folder / CANCEL_FILE
     problems: list[Problem] = []
     try:
         spec = load_spec(folder / PIPELINE_FILE)
         opts = RunOptions(out_dir=folder / OUTPUT_DIR, source=request.source, stride=request.stride,
                           start=request.start, end=request.end, max_frames=request.max_frames,
                           camera=request.camera, on_progress=progress, on_events=_EventLog(folder / EVENTS_FILE),
-                          should_stop=cancel_flag.exists)
+                          should_stop=cancel_check(folder))
         run_pipeline(spec, opts)
     except WorkbenchError as exc:
         problems = list(exc.problems)
@@ -342,16 +265,6 @@ def work(folder: Path) -> int:
     finally:
         progress.flush()
     return worker_exit(folder, problems)
-
-
-def worker_exit(folder: Path, problems: list[Problem],
-                describe: Callable[[Problem], str] = lambda p: p.message("en")) -> int:
-    """A worker's last step: its problems to problems.json (for the page) and the log; exit code 1 if any."""
-    if problems:
-        write_json(folder / PROBLEMS_FILE, [problem_to_json(p) for p in problems])
-        for p in problems:
-            print(f"{p.where()}: {describe(p)}", file=sys.stderr)
-    return 1 if problems else 0
 
 
 if __name__ == "__main__":

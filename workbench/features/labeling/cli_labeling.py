@@ -26,16 +26,12 @@ def _print_warnings(problems: list[Problem]) -> None:
         print(f"  {p.severity}: {p.where()}: {p.message()}", file=sys.stderr)
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def cmd_start(args: argparse.Namespace) -> int:
     """Run Label Studio in the foreground; Ctrl-C, SIGINT or SIGTERM stop it (it runs in its own process group)."""
     from workbench.features.labeling import server
+    from workbench.jobs.process import interrupt_on_sigterm
 
-    signal.signal(signal.SIGINT, _interrupt)  # also when started in the background, where SIGINT is ignored
-    signal.signal(signal.SIGTERM, _interrupt)
+    interrupt_on_sigterm(signal.SIGINT, signal.SIGTERM)  # SIGINT too: started in the background, it is ignored
     proc, _ = server.start(port=args.port, venv=Path(args.venv) if args.venv else None,
                            document_root=Path(args.document_root) if args.document_root else None)
     try:

@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
-
-import psutil
+from typing import Any, Literal
 
 from workbench.features.labeling import server
+from workbench.jobs.process import alive, spawn, terminate
 
 DEFAULT_PORT = 8080
 LAUNCHER_FILE, LAUNCHER_LOG = "launcher.json", "launcher.log"
@@ -40,13 +37,10 @@ def _file(home: Path | None) -> Path:
     return (home or server.labelstudio_home()) / LAUNCHER_FILE
 
 
-def _alive(pid: int) -> bool:
-    """The launcher with this pid still runs (a reused pid of another program does not count)."""
-    try:
-        proc = psutil.Process(pid)
-        return proc.status() != psutil.STATUS_ZOMBIE and "labelstudio" in proc.cmdline()
-    except psutil.Error:
-        return False
+def _alive(known: dict[str, Any] | None) -> bool:
+    """The launcher launcher.json names still runs (a reused pid of another program does not count: its start time,
+    recorded since, or else its command line tells)."""
+    return alive(known, cmdline_contains="labelstudio")
 
 
 def start_in_background(port: int | None = None, venv: Path | None = None, home: Path | None = None) -> int:
@@ -56,7 +50,7 @@ def start_in_background(port: int | None = None, venv: Path | None = None, home:
     """
     home = home or server.labelstudio_home()
     known = _read(home)
-    if known and _alive(int(known["pid"])):
+    if known and _alive(known):
         return int(known["pid"])
     if port is None:
         port = DEFAULT_PORT if server.port_is_free(DEFAULT_PORT) else server.free_port()
@@ -64,11 +58,9 @@ def start_in_background(port: int | None = None, venv: Path | None = None, home:
     command = [sys.executable, "-m", "workbench.apps.cli", "labelstudio", "start", "--port", str(port)]
     if venv is not None:
         command += ["--venv", str(venv)]
-    with open(home / LAUNCHER_LOG, "wb") as log:
-        proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    _file(home).write_text(json.dumps({"pid": proc.pid, "port": port, "started": time.time()}), encoding="utf-8")
-    return proc.pid
+    facts = spawn(command, home / LAUNCHER_LOG, env=dict(os.environ), name="labelstudio")
+    _file(home).write_text(json.dumps({**facts, "port": port, "started": time.time()}), encoding="utf-8")
+    return int(facts["pid"])
 
 
 def _read(home: Path) -> dict | None:
@@ -86,10 +78,10 @@ def launcher_status(home: Path | None = None) -> LauncherStatus:
     if not known:
         return LauncherStatus("stopped")
     info = server.local_server_info(home)
-    alive = _alive(int(known["pid"]))
-    if alive and info and info.port == int(known["port"]):
+    running = _alive(known)
+    if running and info and info.port == int(known["port"]):
         return LauncherStatus("running", url=info.url)
-    if alive:
+    if running:
         return LauncherStatus("starting")
     log = home / LAUNCHER_LOG  # it ended without being stopped here: what it said last says why
     tail = log.read_bytes()[-3000:].decode("utf-8", "replace") if log.is_file() else ""
@@ -100,13 +92,7 @@ def stop_local(home: Path | None = None, grace_s: float = 30.0) -> bool:
     """Stop the launcher (and with it Label Studio); True once it has exited (then it counts as stopped, not failed)."""
     home = home or server.labelstudio_home()
     known = _read(home)
-    if known and _alive(int(known["pid"])):
-        pid = int(known["pid"])
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + grace_s
-        while _alive(pid):
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.3)
+    if known and not terminate(known, grace_s, kill=False, poll_s=0.3, cmdline_contains="labelstudio"):
+        return False
     _file(home).unlink(missing_ok=True)
     return True

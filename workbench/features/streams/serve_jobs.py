@@ -17,19 +17,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
-import signal
 import socket
-import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import psutil
 import yaml
 from pydantic import ValidationError
 
@@ -37,7 +32,8 @@ from workbench.core.errors import Problem, WorkbenchError
 from workbench.core.locations import redact
 from workbench.core.paths import workbench_home
 from workbench.features.streams.serve_events import event_counts, tail_events
-from workbench.jobs.runs import new_job_id, read_json, worker_alive, write_json
+from workbench.jobs.folder import job_folder, job_ids, new_job_id, read_json, write_json
+from workbench.jobs.process import alive, process_facts, spawn, terminate
 from workbench.media.health import HEALTH_FILE, StreamHealth, read_health
 
 CAMERAS_FILE, INFO_FILE, OUTPUT_DIR, LOG_FILE, EVENTS_FILE = (
@@ -45,7 +41,6 @@ CAMERAS_FILE, INFO_FILE, OUTPUT_DIR, LOG_FILE, EVENTS_FILE = (
 SERVE_STATE_FILE = "serve.json"  # written by serve when it supports reloading its cameras file
 STALE_AFTER_S = 5.0  # a camera whose health is older than this while serve runs is "not reporting"
 STOP_TIMEOUT_S = 45.0  # serve gives each camera up to 30 s to close its files
-_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{4}$")
 
 
 @dataclass
@@ -82,21 +77,15 @@ def serves_root() -> Path:
 
 def serve_dir(serve_id: str) -> Path:
     """The serve's folder; KeyError for a malformed (e.g. from a URL) or unknown id."""
-    if not _ID.match(serve_id or "") or not (serves_root() / serve_id / INFO_FILE).is_file():
-        raise KeyError(serve_id)
-    return serves_root() / serve_id
+    return job_folder(serves_root(), serve_id, marker=INFO_FILE)
 
 
 def output_root(serve_id: str) -> Path:
     return Path((read_json(serve_dir(serve_id) / INFO_FILE) or {}).get("out") or serve_dir(serve_id) / OUTPUT_DIR)
 
 
-def _process_facts(pid: int) -> dict[str, Any]:
-    try:
-        created = psutil.Process(pid).create_time()
-    except psutil.Error:  # gone already: nothing to watch
-        created = 0.0
-    return {"pid": pid, "create_time": created, "host": socket.gethostname()}
+def _process_facts(facts: dict[str, Any]) -> dict[str, Any]:
+    return {**facts, "host": socket.gethostname()}
 
 
 def _now() -> str:
@@ -135,14 +124,10 @@ def start_serve(pipeline: Path, cameras: list[dict[str, Any]]) -> str:
             "cameras": [{"id": c["id"], "url": redact(c["url"])} for c in data["cameras"]],
             "out": str(folder / OUTPUT_DIR), "cameras_file": str(folder / CAMERAS_FILE)}
     write_json(folder / INFO_FILE, info)
-    env = {**os.environ, "WORKBENCH_HOME": str(workbench_home()), "PYTHONUNBUFFERED": "1"}
     cmd = [sys.executable, "-m", "workbench.apps.cli", "serve", str(folder / CAMERAS_FILE), "--out",
            str(folder / OUTPUT_DIR), "--quiet"]
-    with open(folder / LOG_FILE, "wb") as log:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True, env=env, cwd=os.getcwd())
-    write_json(folder / INFO_FILE, {**info, **_process_facts(proc.pid)})
-    threading.Thread(target=proc.wait, name=f"reap-serve-{serve_id}", daemon=True).start()  # no zombie left
+    facts = spawn(cmd, folder / LOG_FILE, name=f"serve-{serve_id}")
+    write_json(folder / INFO_FILE, {**info, **_process_facts(facts)})
     return serve_id
 
 
@@ -153,20 +138,10 @@ def stop_serve(serve_id: str, timeout: float = STOP_TIMEOUT_S) -> bool:
     info = read_json(folder / INFO_FILE) or {}
     if not _local(info):
         return False
-    if not worker_alive(info):
+    if not alive(info):
         return True  # already ended (or crashed): nothing to stop, and its state stays what it was
     write_json(folder / INFO_FILE, {**info, "stop_requested": _now()})
-    proc = psutil.Process(int(info["pid"]))
-    with contextlib.suppress(psutil.Error):
-        proc.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while worker_alive(info) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    if worker_alive(info):
-        with contextlib.suppress(psutil.Error):
-            proc.kill()
-        return False
-    return True
+    return terminate(info, timeout)
 
 
 def _local(info: dict[str, Any]) -> bool:
@@ -191,7 +166,7 @@ def announce(out_root: Path, cameras_file: Path, pid: int | None = None) -> str:
             "id": serve_id, "kind": "cli", "created": time.time(), "started": _now(),
             "pipeline": str((Path(cameras_file).parent / file.pipeline).resolve()),
             "cameras": [{"id": c.id, "url": redact(c.url)} for c in file.cameras], "out": str(out_root),
-            "cameras_file": str(Path(cameras_file).resolve()), **_process_facts(pid or os.getpid())})
+            "cameras_file": str(Path(cameras_file).resolve()), **_process_facts(process_facts(pid or os.getpid()))})
     except OSError:
         return ""
     return serve_id
@@ -216,8 +191,8 @@ def _age_s(iso: str) -> float | None:
 def serve_status(serve_id: str) -> ServeStatus:
     """State, per-camera health and event counts, from the serve's files and one process lookup."""
     info = read_json(serve_dir(serve_id) / INFO_FILE) or {}
-    alive = worker_alive(info)
-    if alive:
+    running = alive(info)
+    if running:
         state = "stopping" if info.get("stop_requested") else "running"
     else:
         state = "stopped" if info.get("stop_requested") or info.get("ended") else "crashed"
@@ -226,7 +201,7 @@ def serve_status(serve_id: str) -> ServeStatus:
     cameras = info.get("cameras") or []
     health = [reported.pop(c["id"], None) or StreamHealth(camera=c["id"], url=c.get("url", ""), state="starting")
               for c in cameras] + list(reported.values())  # cameras added by a reload come last
-    stale = [h.camera for h in health if alive and h.updated and (_age_s(h.updated) or 0.0) > STALE_AFTER_S]
+    stale = [h.camera for h in health if running and h.updated and (_age_s(h.updated) or 0.0) > STALE_AFTER_S]
     return ServeStatus(id=serve_id, kind=info.get("kind", "app"), state=state, started=info.get("started", ""),
                        pipeline=info.get("pipeline", ""), cameras=cameras, out=str(out), health=health,
                        not_reporting=stale, events=event_counts(out / EVENTS_FILE), exit_code=info.get("exit_code"),
@@ -243,9 +218,7 @@ def _reload_problems(out: Path) -> list[str]:
 
 def list_serves() -> list[ServeStatus]:
     """Every serve, running ones first, newest first within each."""
-    root = serves_root()
-    found = [p.name for p in root.iterdir() if _ID.match(p.name) and (p / INFO_FILE).is_file()] if root.is_dir() else []
-    statuses = [serve_status(i) for i in sorted(found, reverse=True)]
+    statuses = [serve_status(i) for i in job_ids(serves_root(), marker=INFO_FILE)]
     return sorted(statuses, key=lambda s: not s.alive)
 
 

@@ -16,35 +16,20 @@ Run it by hand: `python -m workbench.features.training.jobs <job folder>`.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import sys
-import threading
-import time
 import traceback
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-
-import psutil
 
 from workbench.core.errors import Problem, WorkbenchError
 from workbench.core.paths import workbench_home
 from workbench.features.training.config import TrainConfig
-from workbench.jobs.runs import (
-    is_run_id,
-    new_job_id,
-    problem_from_json,
-    read_json,
-    worker_alive,
-    worker_exit,
-    write_json,
-)
+from workbench.jobs import folder as jf
+from workbench.jobs.process import interrupt_on_sigterm
 
-REQUEST_FILE, WORKER_FILE, LOG_FILE, PROGRESS_FILE = "request.json", "worker.json", "worker.log", "progress.json"
-RESULT_FILE, PROBLEMS_FILE, CANCEL_FILE = "result.json", "problems.json", "cancel"
+REQUEST_FILE, WORKER_FILE, LOG_FILE, PROGRESS_FILE = jf.REQUEST_FILE, jf.WORKER_FILE, jf.LOG_FILE, jf.PROGRESS_FILE
+RESULT_FILE, PROBLEMS_FILE, CANCEL_FILE = "result.json", jf.PROBLEMS_FILE, jf.CANCEL_FILE
 FINISHED_STATES = frozenset({"done", "cancelled", "error", "lost"})
 SPAWN_GRACE_S = 60.0
 
@@ -72,65 +57,34 @@ def trainings_root() -> Path:
 
 def job_dir(job_id: str) -> Path:
     """The job's folder; KeyError for a malformed or unknown id."""
-    if not is_run_id(job_id) or not (trainings_root() / job_id).is_dir():
-        raise KeyError(job_id)
-    return trainings_root() / job_id
+    return jf.job_folder(trainings_root(), job_id)
 
 
 def start_training(config: TrainConfig, data_yaml: str | Path) -> str:
     """Write the job folder and spawn its worker; returns the job id at once."""
-    job_id = new_job_id()
-    folder = trainings_root() / job_id
-    folder.mkdir(parents=True)
-    write_json(folder / REQUEST_FILE, {
-        "id": job_id, "created": time.time(), "started": datetime.now().astimezone().isoformat(timespec="seconds"),
+    job_id, folder = jf.create_job(trainings_root(), {
         "data_yaml": str(Path(data_yaml).expanduser().resolve()), "config": config.model_dump()})
-    env = {**os.environ, "WORKBENCH_HOME": str(workbench_home()), "PYTHONUNBUFFERED": "1"}
-    with open(folder / LOG_FILE, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "workbench.features.training.jobs", str(folder)],
-                                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True, env=env, cwd=str(folder))
-    try:
-        created = psutil.Process(proc.pid).create_time()
-    except psutil.Error:
-        created = 0.0
-    write_json(folder / WORKER_FILE, {"pid": proc.pid, "create_time": created})
-    threading.Thread(target=proc.wait, name=f"reap-train-{job_id}", daemon=True).start()
+    jf.start_worker(folder, "workbench.features.training.jobs", cwd=folder)
     return job_id
 
 
 def cancel_training(job_id: str) -> None:
     """Ask the worker to stop after the current batch; nothing gets registered."""
-    (job_dir(job_id) / CANCEL_FILE).touch()
+    jf.request_cancel(job_dir(job_id))
 
 
 def training_status(job_id: str) -> TrainingStatus:
     folder = job_dir(job_id)
-    request = read_json(folder / REQUEST_FILE) or {}
-    progress = read_json(folder / PROGRESS_FILE) or {}
-    result = read_json(folder / RESULT_FILE)
-    problems = [problem_from_json(p) for p in read_json(folder / PROBLEMS_FILE) or []]
-    worker = read_json(folder / WORKER_FILE)
-    if worker_alive(worker):
-        state = "running" if progress else "queued"
-    elif result is not None:
-        state = result.get("state", "done")
-    elif problems:
-        state = "error"
-    elif worker is None and time.time() - float(request.get("created", 0)) < SPAWN_GRACE_S:
-        state = "queued"
-    else:
-        state = "lost"
-    return TrainingStatus(id=job_id, state=state, progress=progress, result=result, problems=problems,
-                          request=request, cancel_requested=(folder / CANCEL_FILE).exists())
+    result = jf.read_json(folder / RESULT_FILE)
+    job = jf.read_job(folder)
+    state = job.state(bool(job.progress), None if result is None else result.get("state", "done"), SPAWN_GRACE_S)
+    return TrainingStatus(id=job_id, state=state, progress=job.progress, result=result, problems=job.problems,
+                          request=job.request, cancel_requested=job.cancel_requested)
 
 
 def list_trainings(limit: int | None = None) -> list[TrainingStatus]:
     """Every training job (or the newest `limit`), newest first."""
-    root = trainings_root()
-    ids = sorted((p.name for p in root.iterdir() if p.is_dir() and is_run_id(p.name)), reverse=True) \
-        if root.is_dir() else []
-    return [training_status(i) for i in ids[:limit]]
+    return [training_status(i) for i in jf.job_ids(trainings_root())[:limit]]
 
 
 def safe_message(problem: Problem, lang: str | None = "en") -> str:
@@ -141,24 +95,19 @@ def safe_message(problem: Problem, lang: str | None = "en") -> str:
         return f"{problem.code} {problem.params}"
 
 
-def _interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt  # train() marks the run KILLED and registers nothing
-
-
 def work(folder: Path) -> int:
     """The worker: train as request.json says; exit code 0 when the training ended (done or cancelled)."""
     from workbench.features.training.trainer import train
 
-    signal.signal(signal.SIGTERM, _interrupt)
-    request = read_json(folder / REQUEST_FILE) or {}
-    cancel = folder / CANCEL_FILE
+    interrupt_on_sigterm()  # train() marks the run KILLED and registers nothing
+    request = jf.read_json(folder / REQUEST_FILE) or {}
     problems: list[Problem] = []
     try:
         config = TrainConfig(**request.get("config", {}))
         result = train(config, request["data_yaml"], folder, run_name=f"{config.model_name} {folder.name}",
-                       on_progress=lambda p: write_json(folder / PROGRESS_FILE, asdict(p)),
-                       should_stop=cancel.exists)
-        write_json(folder / RESULT_FILE, result.to_json())
+                       on_progress=lambda p: jf.write_json(folder / PROGRESS_FILE, asdict(p)),
+                       should_stop=jf.cancel_check(folder))
+        jf.write_json(folder / RESULT_FILE, result.to_json())
         for p in result.warnings:
             print(f"warning: {p.where()}: {safe_message(p)}", file=sys.stderr)
     except WorkbenchError as exc:
@@ -166,7 +115,7 @@ def work(folder: Path) -> int:
     except Exception as exc:  # a defect: traceback in the log, one line on the page
         traceback.print_exc()
         problems = [Problem("training_failed", params={"detail": f"{type(exc).__name__}: {exc}"[:300]})]
-    return worker_exit(folder, problems, describe=safe_message)
+    return jf.worker_exit(folder, problems, describe=safe_message)
 
 
 if __name__ == "__main__":
