@@ -10,8 +10,8 @@ import numpy as np
 
 # Fragmented MP4: an empty index (moov) first, then a self-contained fragment (moof + mdat) about every second. A file
 # cut at any point (kill -9, power cut, a copy taken while writing) plays up to its last complete fragment; a classic
-# MP4 only gets its index when closed. Fragments are cut by time, not only at keyframes, so the keyframe interval (and
-# the file size) stays what it would be: a keyframe every 2 s made real footage ~70 % bigger (docs/decisions.md).
+# MP4 only gets its index when closed. Fragments are cut by time, not only at keyframes, so keyframes need not come
+# every second or two: a keyframe every 2 s made real footage ~70 % bigger (docs/decisions.md).
 FRAGMENT_S = 1.0  # longest stretch of video a killed writer loses (plus the frames still inside the encoder)
 KEYFRAME_S = 10.0  # at least one keyframe this often (seeking in the browser starts decoding at one)
 # global_sidx: an index written at close (browsers show the right duration); negative_cts_offsets: B-frames without
