@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from pydantic import ValidationError
@@ -61,3 +63,24 @@ def test_tracks_keep_ids_and_input_is_not_changed():
 def test_empty_frame():
     block = RoiFilter(RoiFilterConfig(polygon=SQUARE), node_id="roi")
     assert len(block.process(block.start(CTX), make_frame(), {"detections": make_detections([])})["detections"]) == 0
+
+
+@pytest.mark.parametrize(("polygon", "said"), [
+    ([[0, 0], [1e6, 0], [1e6, 1e6]], "10000"),  # beyond the coordinate cap (workbench.core.shapes.MAX_COORD)
+    ([[0, 0], [100, 100], [200, 200], [50, 50]], "no area"),  # all corners on one line
+    ([[10, 10], [10, 10], [10, 10]], "no area"),  # one point
+])
+def test_a_polygon_out_of_range_or_without_area_is_refused_naming_the_node_and_field(polygon, said):
+    from workbench.core.registry import default_registry
+    from workbench.engine.spec import load_spec, parse_spec
+    from workbench.engine.validate import errors_only, validate
+
+    pipelines = Path(__file__).resolve().parents[3] / "pipelines"
+    data = load_spec(pipelines / "vehicle_count_line.yaml").to_dict()
+    (node,) = [n for n in data["nodes"] if n["id"] == "vehicles"]
+    node.update(type="filters/roi@v1", config={"polygon": polygon})
+    problems = [p for p in errors_only(validate(parse_spec(data), default_registry())) if p.node == "vehicles"]
+    assert problems and all((p.field or "").startswith("config.polygon") for p in problems)
+    assert any(said in p.message("en") for p in problems), [p.message("en") for p in problems]
+    with pytest.raises(ValidationError):
+        RoiFilterConfig(polygon=polygon)
