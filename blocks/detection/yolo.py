@@ -11,6 +11,7 @@ import supervision as sv
 from pydantic import Field
 
 from workbench.core.block import Block, BlockConfig
+from workbench.core.class_names import class_key
 from workbench.core.errors import BlockError
 from workbench.core.frames import Frame
 from workbench.core.kinds import Kind, Port
@@ -86,12 +87,12 @@ class YoloDetector(Block[YoloConfig]):
         if len(manifest.classes) == len(names):  # the manifest may rename the checkpoint's classes (zoo import)
             names = dict(enumerate(manifest.classes))
         if cfg.classes:
-            by_name = {v: k for k, v in names.items()}
-            unknown = [c for c in cfg.classes if c not in by_name]
+            by_name = {class_key(v): k for k, v in names.items()}
+            unknown = [c for c in cfg.classes if class_key(c) not in by_name]
             if unknown:
                 raise BlockError("detector_unknown_class", self.node_id, "classes", classes=", ".join(unknown),
                                  model=cfg.model, known=", ".join(names.values()))
-            self._class_ids = sorted({by_name[c] for c in cfg.classes})
+            self._class_ids = sorted({by_name[class_key(c)] for c in cfg.classes})
         self._names = names
         self._model = model
         self._predict(np.zeros((cfg.imgsz, cfg.imgsz, 3), dtype=np.uint8))  # warm up now, not on the first frame

@@ -10,6 +10,7 @@ import supervision as sv
 from pydantic import Field
 
 from workbench.core.block import Block, BlockConfig
+from workbench.core.class_names import class_key, class_keys, class_mask
 from workbench.core.frames import Frame
 from workbench.core.kinds import Kind, Port
 
@@ -22,7 +23,8 @@ class ClassFilterConfig(BlockConfig):
 
 
 class ClassFilter(Block[ClassFilterConfig]):
-    """Keep detections whose class is in `include` (all when empty) and not in `exclude`; names ignore case."""
+    """Keep detections whose class is in `include` (all when empty) and not in `exclude`; names ignore case and
+    surrounding spaces (workbench.core.class_names, as in the rules)."""
 
     type_id = "filters/class@v1"
     Config = ClassFilterConfig
@@ -31,20 +33,20 @@ class ClassFilter(Block[ClassFilterConfig]):
 
     @classmethod
     def output_classes(cls, config: ClassFilterConfig, upstream: frozenset[str] | None) -> frozenset[str] | None:
-        def fold(names: tuple[str, ...] | frozenset[str]) -> set[str]:
-            return {n.strip().lower() for n in names}
-
         if upstream is None:
-            return frozenset(config.include) - frozenset(config.exclude) if config.include else None
-        kept = {c for c in upstream if not config.include or c.strip().lower() in fold(config.include)}
-        return frozenset(c for c in kept if c.strip().lower() not in fold(config.exclude))
+            if not config.include:
+                return None
+            dropped = class_keys(config.exclude)
+            return frozenset(c for c in config.include if class_key(c) not in dropped)
+        kept = {c for c in upstream if not config.include or class_key(c) in class_keys(config.include)}
+        return frozenset(c for c in kept if class_key(c) not in class_keys(config.exclude))
 
     def process(self, state: None, frame: Frame, inputs: Mapping[str, Any]) -> dict[str, Any]:
         dets: sv.Detections = inputs["detections"]
-        names = np.array([str(n).strip().lower() for n in dets.data.get("class_name", [""] * len(dets))], dtype=object)
+        names = dets.data.get("class_name", [""] * len(dets))
         keep = np.ones(len(dets), dtype=bool)
         if self.config.include:
-            keep &= np.isin(names, [n.strip().lower() for n in self.config.include])
+            keep &= class_mask(names, self.config.include)
         if self.config.exclude:
-            keep &= ~np.isin(names, [n.strip().lower() for n in self.config.exclude])
+            keep &= ~class_mask(names, self.config.exclude)
         return {"detections": dets[keep]}

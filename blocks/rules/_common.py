@@ -12,6 +12,7 @@ import supervision as sv
 from pydantic import Field
 
 from workbench.core.block import BlockConfig, Overlay
+from workbench.core.class_names import class_mask
 from workbench.core.errors import BlockError
 from workbench.core.events import Event
 from workbench.core.frames import Frame
@@ -31,7 +32,8 @@ class RuleConfig(BlockConfig):
 
     name: str = Field("zone", min_length=1, max_length=80,
                       description="Label of this line or zone, written to each event's region column")
-    classes: tuple[str, ...] = Field((), description="Only watch these class names (e.g. car, person); empty = all")
+    classes: tuple[str, ...] = Field(
+        (), description="Only watch these class names (e.g. car, person; case is ignored); empty = all")
     anchor: Anchor = Field("bottom_center", description=ANCHOR_HELP)
 
 
@@ -47,12 +49,13 @@ def position(anchor: str) -> sv.Position:
 
 
 def select(tracks: sv.Detections, config: RuleConfig, node: str) -> sv.Detections:
-    """The confirmed tracks (id >= 0) of the wanted classes, as a new Detections (the input is not touched)."""
+    """The confirmed tracks (id >= 0) of the wanted classes (names ignore case and spaces), as a new Detections (the
+    input is not touched)."""
     if tracks.tracker_id is None:
         raise BlockError("rule_needs_tracks", node, "inputs.tracks")
     keep = tracks.tracker_id >= 0
     if config.classes:
-        keep &= np.isin(class_names(tracks), list(config.classes))
+        keep &= class_mask(class_names(tracks), config.classes)
     return tracks[keep]
 
 

@@ -12,15 +12,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from workbench.core.class_names import class_key, class_keys
 from workbench.core.errors import Problem
 from workbench.core.kinds import Kind
 from workbench.core.registry import BlockRegistry
 from workbench.engine.spec import PipelineSpec
 
 CARRIES_CLASSES = frozenset({Kind.DETECTIONS, Kind.TRACKS})
-# settings naming classes to wait for, and whether they ignore case: rules compare names exactly, the class filter
-# ignores case ("exclude" naming a class that never comes is harmless)
-CHECKED_FIELDS = {"classes": False, "include": True}
+# settings naming classes to wait for ("exclude" naming a class that never comes is harmless); names compare as
+# everywhere else, through workbench.core.class_names (case and surrounding spaces ignored)
+CHECKED_FIELDS = ("classes", "include")
 Classes = frozenset[str] | None  # None: not known here
 
 
@@ -83,13 +84,12 @@ def class_problems(spec: PipelineSpec, registry: BlockRegistry) -> list[Problem]
         node = spec.node(node_id)
         if arriving is None or node is None:
             continue
-        for field, ignore_case in CHECKED_FIELDS.items():
+        known = class_keys(arriving)
+        for field in CHECKED_FIELDS:
             wanted = node.config.get(field) or ()
             if not isinstance(wanted, (list, tuple)):
                 continue
-            fold = (lambda c: str(c).strip().lower()) if ignore_case else str
-            known = {fold(c) for c in arriving}
-            strangers = [str(c) for c in wanted if fold(c) not in known]
+            strangers = [str(c) for c in wanted if class_key(c) not in known]
             if strangers:
                 problems.append(Problem("class_never_arrives", node=node_id, field=field, severity="warning",
                                         params={"classes": ", ".join(strangers),

@@ -42,6 +42,16 @@ def test_names_ignore_case_and_spaces(dets):
     assert list(run(dets, include=[" Car "]).data["plate"]) == ["A1", "D4"]
 
 
+def test_a_detection_named_Car_is_kept_by_car_and_what_passes_is_worked_out_the_same_way():
+    dets = make_detections([(0, 0, 10, 10), (10, 0, 20, 10)], ["Car", "person"])
+    assert list(run(dets, include=["car"]).data["class_name"]) == ["Car"]
+    assert len(run(dets, exclude=["car "])) == 1
+    config = ClassFilterConfig(include=["Car"], exclude=["car"])
+    assert ClassFilter.output_classes(config, None) == frozenset()  # what process() lets through: nothing
+    assert len(run(dets, include=["Car"], exclude=["car"])) == 0
+    assert ClassFilter.output_classes(ClassFilterConfig(include=["CAR"]), frozenset({"Car", "bus"})) == {"Car"}
+
+
 def test_input_is_not_changed(dets):
     before = dets.xyxy.copy(), list(dets.data["class_name"])
     run(dets, include=["person"])

@@ -78,6 +78,14 @@ def test_class_filter(scene, path):
     assert [(e.track_id, e.class_name) for e in events] == [(2, "person")]
 
 
+def test_class_names_ignore_case_and_spaces_as_in_the_class_filter(scene, path):
+    # issue 14: staff write "car" while a model may say "Car"; the class filter already kept it, the rule did not
+    s = scene(rule(classes=[" car"]))
+    events = s.run({1: path((200, 300), (200, 100), 41), 2: path((400, 300), (400, 100), 41)},
+                   classes={1: "Car", 2: "person"})
+    assert [(e.track_id, e.class_name) for e in events] == [(1, "Car")]
+
+
 def test_crossing_beyond_the_end_of_the_line_does_not_count(scene, path):
     assert scene(rule()).run({1: path((560, 300), (560, 100), 41)}) == []
 

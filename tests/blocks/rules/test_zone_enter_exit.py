@@ -55,6 +55,13 @@ def test_class_filter_and_several_tracks(scene, path):
                                                             (3, "zone_exit")]
 
 
+def test_class_names_ignore_case(scene, path):
+    events = scene(rule(classes=["car"])).run({1: path((50, 150), (350, 150), 61), 2: path((50, 250), (350, 250), 61)},
+                                              classes={1: "Car", 2: "person"})
+    assert sorted((e.track_id, e.type, e.class_name) for e in events) == [(1, "zone_enter", "Car"),
+                                                                          (1, "zone_exit", "Car")]
+
+
 def test_a_fresh_start_forgets_who_is_inside(scene, path):
     block = rule()
     assert [e.type for e in scene(block).run({1: path((50, 200), (200, 200), 31)})] == ["zone_enter"]

@@ -34,6 +34,12 @@ def test_a_rule_waiting_for_a_class_that_never_arrives_is_warned_about():
     assert not [p for p in validate(vehicle_line(), REG) if p.code == "class_never_arrives"]
 
 
+def test_a_rule_naming_a_class_in_another_case_is_not_warned_about():
+    # issue 14: the rules compare names ignoring case like the class filter, so validation must agree
+    spec = vehicle_line().with_config("count_line", classes=["Vehicle", " VEHICLE "])
+    assert not [p for p in validate(spec, REG) if p.code == "class_never_arrives"]
+
+
 def test_a_class_filter_narrows_what_arrives_ignoring_case():
     spec = vehicle_line()
     data = spec.to_dict()

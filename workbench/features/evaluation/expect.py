@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from workbench.core.class_names import class_key, class_keys
 from workbench.core.registry import BlockRegistry
 from workbench.engine.spec import NodeSpec, PipelineSpec
 from workbench.features.evaluation.events import EPS, TimedEvent
@@ -139,10 +140,10 @@ def expected_events(scope: RuleScope, truth: Sequence[TimedEvent], classes: Sequ
 
     `start_s`/`end_s` (seconds of the clip that were processed) drop expectations outside that span.
     """
-    wanted = set(classes or ())
+    wanted = class_keys(classes or ())  # as the rules compare them: case and surrounding spaces ignored
     types = scope.types
     events = [e for e in truth if scope.watches(e) and (types is None or e.type in types)
-              and (not wanted or not e.class_name or e.class_name in wanted)]
+              and (not wanted or not e.class_name or class_key(e.class_name) in wanted)]
     if scope.kind == "line_crossing" and scope.config.get("direction", "both") != "both":
         events = [e for e in events if not e.direction or e.direction == scope.config["direction"]]
     if scope.kind in ("stopped", "dwell"):
