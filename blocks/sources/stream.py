@@ -3,27 +3,36 @@
 A reader thread reconnects with exponential backoff behind the same frame iterator, so the pipeline is not restarted
 and every block keeps its state. Frame times are read times on the monotonic clock (they keep increasing across
 reconnects); the clock time is `start_time` + that. Health (connected, fps in/out, lag, reconnects, dropped frames,
-outages) is kept by `workbench.media.health.HealthTracker`, reachable with `workbench.media.reader.reader_for()`.
+outages) is kept by `workbench.media.health.HealthTracker`, handed to the runner with the opened stream
+(`VideoStream.live`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from workbench.core.block import BlockConfig, SourceBlock, VideoStream
+from workbench.core.block import BlockConfig, LiveHandle, SourceBlock, VideoStream
 from workbench.core.errors import BlockError
 from workbench.core.frames import Frame
 from workbench.core.i18n import t
 from workbench.core.kinds import Kind, Port
 from workbench.core.locations import is_url, redact, source_problems
 from workbench.core.policy import operator_policy
-from workbench.media.health import HealthTracker
+from workbench.media.health import HealthTracker, StreamHealth
 from workbench.media.reader import ReaderSettings, StreamReader
+
+
+class StreamUnreachable(BlockError):
+    """The camera never sent a first frame before giving up; `health` says what was tried (outages, last error)."""
+
+    def __init__(self, node: str, url: str, health: StreamHealth) -> None:
+        super().__init__("stream_unreachable", node, "url", url=url, detail=health.last_error)
+        self.health = health
 
 
 class StreamConfig(BlockConfig):
@@ -80,18 +89,22 @@ class StreamSource(SourceBlock[StreamConfig]):
                               rtsp_transport=c.rtsp_transport)
 
     def open(self) -> VideoStream:
-        """Start the reader and wait for the first frame (its size opens the sinks); retries until give-up."""
+        return self.open_live(lambda handle: None)
+
+    def open_live(self, on_live: Callable[[LiveHandle], None]) -> VideoStream:
+        """Start the reader, hand its health and stop to `on_live`, and wait for the first frame (its size opens the
+        sinks); retries until give-up."""
         cfg = self.config
         refused = source_problems(cfg.url, self.node_id, "url", operator_policy())
         if refused:
             raise BlockError.from_problems(refused)
         if not is_url(cfg.url) and not Path(cfg.url).is_file():
             raise BlockError("source_missing", self.node_id, "url", path=cfg.url)
-        reader = StreamReader(self.settings(), HealthTracker(cfg.camera, redact(cfg.url))).start(owner=self)
+        reader = StreamReader(self.settings(), HealthTracker(cfg.camera, redact(cfg.url))).start()
+        on_live(LiveHandle(health=reader.health.snapshot, stop=reader.stop))
         try:
             if not reader.wait_first():
-                raise BlockError("stream_unreachable", self.node_id, "url", url=redact(cfg.url),
-                                 detail=reader.health.snapshot().last_error)
+                raise StreamUnreachable(self.node_id, redact(cfg.url), reader.health.snapshot())
         except BaseException:
             reader.close()
             raise

@@ -9,7 +9,7 @@ a stream plays lives in the state object that `start()` returns, so a new stream
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -136,6 +136,16 @@ class Block(ABC, Generic[C]):
         return []
 
 
+@dataclass(frozen=True)
+class LiveHandle:
+    """What a live source offers its runner while it reads: its health now, and a way to stop reading. Handed to the
+    runner by `SourceBlock.open_live` as soon as reading starts (before the first frame), so nothing is looked up in
+    a process-wide table and a camera that never answers can still be watched and stopped."""
+
+    health: Callable[[], Any]
+    stop: Callable[[], None]
+
+
 @dataclass
 class VideoStream:
     """An opened source: its frames and what is known about them before reading."""
@@ -163,6 +173,11 @@ class SourceBlock(Block[C]):
     @abstractmethod
     def open(self) -> VideoStream:
         """Open the source; raise `BlockError` naming `location_field` when it cannot be read."""
+
+    def open_live(self, on_live: Callable[[LiveHandle], None]) -> VideoStream:
+        """Open, handing a live source's health and stop to `on_live` as soon as it starts reading. What the runner
+        calls; a source that is not live keeps the default (plain `open()`)."""
+        return self.open()
 
     def process(self, state: Any, frame: Frame, inputs: Mapping[str, Any]) -> dict[str, Any]:
         """The runner reads sources through `open()`; it passes each frame on as the `frames` output."""

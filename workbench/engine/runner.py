@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from workbench.core.block import SourceBlock, StreamContext
+from workbench.core.block import LiveHandle, SourceBlock, StreamContext
 from workbench.core.errors import BlockError, Problem, WorkbenchError
 from workbench.core.locations import redact
 from workbench.core.paths import write_atomic
@@ -40,6 +40,7 @@ class RunOptions:
     on_events: EventsFn | None = None  # every event of every rule as it happens, whatever sinks the pipeline has
     write_health: bool = True  # a live stream source's health.json in out_dir (serve writes its own)
     should_stop: Callable[[], bool] = field(default=lambda: False)
+    on_live: Callable[[LiveHandle], None] | None = None  # a live source's health and stop, once it starts reading
 
 
 def override_source(spec: PipelineSpec, registry: BlockRegistry, opts: RunOptions) -> PipelineSpec:
@@ -79,19 +80,26 @@ def run_pipeline(spec: PipelineSpec, opts: RunOptions, registry: BlockRegistry |
     return run_compiled(compiled, opts)
 
 
-def _health_writer(source: SourceBlock, opts: RunOptions) -> Any:
+def _health_writer(live: LiveHandle | None, opts: RunOptions) -> Any:
     """For a live stream source: health.json (connected, fps, lag, reconnects, outages) rewritten every second."""
     from workbench.media.health import HEALTH_FILE, HealthWriter
-    from workbench.media.reader import reader_for
 
-    live = reader_for(source) if opts.write_health else None
-    return HealthWriter(opts.out_dir / HEALTH_FILE, live.health.snapshot).start() if live is not None else None
+    if live is None or not opts.write_health:
+        return None
+    return HealthWriter(opts.out_dir / HEALTH_FILE, live.health).start()
 
 
 def run_compiled(compiled: CompiledPipeline, opts: RunOptions) -> dict[str, Any]:
     source: SourceBlock = compiled.source.block  # type: ignore[assignment]
-    video = source.open()
-    health = _health_writer(source, opts)
+    handles: list[LiveHandle] = []
+
+    def live(handle: LiveHandle) -> None:
+        handles.append(handle)
+        if opts.on_live is not None:
+            opts.on_live(handle)
+
+    video = source.open_live(live)
+    health = _health_writer(handles[0] if handles else None, opts)
     ctx = StreamContext(out_dir=opts.out_dir, source=redact(str(getattr(source.config, source.location_field, ""))),
                         fps=video.fps, frame_size=video.frame_size, camera=opts.camera, start_time=video.start_time)
     summary: dict[str, Any] = {

@@ -12,7 +12,6 @@ from __future__ import annotations
 import queue
 import threading
 import time
-import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
@@ -28,8 +27,6 @@ FALLBACK_FPS = 25.0
 RATE_FRAMES, RATE_S = 12, 2.0  # an MJPEG camera's frame rate is measured over its first frames (at most this long)
 _POLL_S = 0.2  # how often waiting loops look at the stop flag
 
-# The reader behind each open stream source block, so `workbench serve` can read its health and stop it.
-_LIVE: weakref.WeakKeyDictionary[object, StreamReader] = weakref.WeakKeyDictionary()
 
 
 def is_rtsp(location: str) -> bool:
@@ -69,9 +66,7 @@ class StreamReader:
         self._thread = threading.Thread(target=self._run, name="stream-reader", daemon=True)
 
     # -- the pipeline's side -------------------------------------------------------------------------------------------
-    def start(self, owner: object | None = None) -> StreamReader:
-        if owner is not None:
-            _LIVE[owner] = self
+    def start(self) -> StreamReader:
         self._thread.start()
         return self
 
@@ -218,8 +213,3 @@ class StreamReader:
     def _end(self, why: str) -> None:
         self.ended = why
         self.health.finished(why)
-
-
-def reader_for(block: object) -> StreamReader | None:
-    """The reader of a stream source block that is open (None before open() or after the block is gone)."""
-    return _LIVE.get(block)

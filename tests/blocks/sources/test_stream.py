@@ -9,9 +9,8 @@ import pytest
 from pydantic import ValidationError
 from services.ports import free_ports
 
-from blocks.sources.stream import StreamConfig, StreamSource
+from blocks.sources.stream import StreamConfig, StreamSource, StreamUnreachable
 from workbench.core.errors import BlockError
-from workbench.media.reader import reader_for
 from workbench.media.video_io import H264Writer
 
 FPS = 25.0
@@ -44,13 +43,14 @@ def clip(tmp_path_factory) -> Path:
 
 
 def play_slowly(block: StreamSource) -> tuple[list, object]:
-    stream = block.open()
+    live = []
+    stream = block.open_live(live.append)
     frames = []
     for frame in stream.frames:
         frames.append(frame)
         time.sleep(SLOW_S)
     stream.close()
-    return frames, reader_for(block).health.snapshot()
+    return frames, live[0].health()
 
 
 def test_latest_drops_what_piled_up_under_a_slow_pipeline_and_stays_live(clip):
@@ -91,12 +91,12 @@ def test_dead_camera_is_retried_then_given_up_without_showing_the_password():
     block = StreamSource(StreamConfig(url=url, give_up_after_s=1.5, reconnect_initial_s=0.2, reconnect_max_s=0.4,
                                       read_timeout_s=1), "src")
     began = time.monotonic()
-    with pytest.raises(BlockError) as err:
+    with pytest.raises(StreamUnreachable) as err:
         block.open()
     problem = err.value.problems[0]
     assert (problem.code, problem.node, problem.field) == ("stream_unreachable", "src", "url")
     assert 1.5 <= time.monotonic() - began < 8
-    health = reader_for(block).health.snapshot()
+    health = err.value.health
     assert health.state == "gave_up" and not health.connected and health.frames_in == 0
     assert len(health.outages) == 1 and health.outages[0].end is None  # down since the first attempt, still down
     assert "secret" not in str(err.value) and "secret" not in health.url and "secret" not in health.last_error
@@ -108,11 +108,12 @@ def test_an_http_mjpeg_camera_delivers_every_frame_in_order(clip):
     with mjpeg_server(clip) as camera:
         block = StreamSource(StreamConfig(url=camera.url, drop_policy="every", buffer_frames=N, give_up_after_s=1,
                                           reconnect_initial_s=0.2, read_timeout_s=2), "src")
-        stream = block.open()
+        live = []
+        stream = block.open_live(live.append)
         frames = list(stream.frames)  # until the camera has played its clip and goes off
         stream.close()
     assert [read_bars(f.image) for f in frames] == list(range(N)) and stream.frame_size == (W, H)
-    health = reader_for(block).health.snapshot()
+    health = live[0].health()
     assert health.state == "gave_up" and health.frames_in == N and health.reconnects == 0
 
 

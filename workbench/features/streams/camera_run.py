@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from workbench.core.block import LiveHandle
 from workbench.core.errors import WorkbenchError
 from workbench.core.locations import redact
 from workbench.engine.graph import CompiledPipeline
 from workbench.features.streams.cameras import CameraEntry
 from workbench.media.health import HEALTH_FILE, StreamHealth
-from workbench.media.reader import reader_for
 
 PREVIOUS_RUNS = "previous-runs"
 
@@ -25,6 +25,7 @@ class CameraRun:
     cam: CameraEntry
     out_dir: Path
     compiled: CompiledPipeline | None = None
+    live: LiveHandle | None = None  # the open stream's health and stop, while its pipeline runs
     # starting | running | restarting | done | stopped_early | cancelled | stopped | error
     status: str = "starting"
     error: str = ""
@@ -40,9 +41,8 @@ class CameraRun:
     def request_stop(self) -> None:
         """Ask this camera to end: a waiting restart is cancelled, a running pipeline closes its files."""
         self.stopping.set()
-        reader = reader_for(self.compiled.source.block) if self.compiled is not None else None
-        if reader is not None:
-            reader.stop()
+        if self.live is not None:
+            self.live.stop()
 
     def fail(self, exc: BaseException) -> None:
         self.status = "error"
@@ -52,12 +52,12 @@ class CameraRun:
             self.error = f"{type(exc).__name__}: {exc}"
 
     def health(self) -> StreamHealth:
-        reader = reader_for(self.compiled.source.block) if self.compiled is not None else None
-        h = reader.health.snapshot() if reader is not None else StreamHealth(url=redact(self.cam.url))
+        live = self.live
+        h = live.health() if live is not None else StreamHealth(url=redact(self.cam.url))
         h.camera, h.restarts = self.cam.id, self.restarts
         if self.status in ("error", "restarting"):
             h.state, h.connected, h.last_error = self.status, False, self.error
-        elif reader is None:
+        elif live is None:
             h.state = self.status
         elif self.status == "stopped":
             h.state = "stopped"

@@ -146,7 +146,7 @@ class Server(ReloadMixin):
 
     def _run_once(self, run: CameraRun) -> bool:
         """One run of the camera's pipeline; True when it failed in a way a restart may heal."""
-        run.compiled = None
+        run.compiled, run.live = None, None
         try:
             compiled = compile_pipeline(self.camera_spec(run.cam), self.registry, load=False)
         except WorkbenchError as exc:  # settings that do not compile cannot heal by waiting
@@ -162,7 +162,8 @@ class Server(ReloadMixin):
             run.status = "running"
             run.summary = run_compiled(compiled, RunOptions(
                 out_dir=run.out_dir, camera=run.cam.id, should_stop=run.stopping.is_set, write_health=False,
-                on_events=lambda node, events: self._events(run, events)))
+                on_events=lambda node, events: self._events(run, events),
+                on_live=lambda handle: setattr(run, "live", handle)))
             run.status = "stopped" if run.stopping.is_set() else run.summary.get("status", "done")
             return False
         except Exception as exc:  # a defect in one camera's pipeline must not take the others down

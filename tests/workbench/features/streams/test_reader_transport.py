@@ -12,10 +12,9 @@ import pytest
 from services.rtsp import rtsp_server
 from services.rtsp_udp_firewall import udp_firewall
 
-from blocks.sources.stream import StreamConfig, StreamSource
+from blocks.sources.stream import StreamConfig, StreamSource, StreamUnreachable
 from workbench.core.errors import BlockError
 from workbench.media.ffmpeg_options import ENV, capture_options, merged
-from workbench.media.reader import reader_for
 from workbench.media.video_io import H264Writer
 
 FAST = {"reconnect_initial_s": 0.2, "reconnect_max_s": 0.5, "read_timeout_s": 3.0, "give_up_after_s": 1.5}
@@ -35,21 +34,22 @@ def clip(tmp_path_factory) -> Path:
 def first_frames(url: str, transport: str, n: int = 5) -> tuple[list, object]:
     """Open a stream source with `transport` and read `n` frames (raises BlockError when it cannot connect)."""
     block = StreamSource(StreamConfig(url=url, rtsp_transport=transport, **FAST), "src")
-    stream = block.open()
+    live = []
+    stream = block.open_live(live.append)
     frames = []
     for frame in stream.frames:
         frames.append(frame)
         if len(frames) == n:
             break
     stream.close()
-    return frames, reader_for(block).health.snapshot()
+    return frames, live[0].health()
 
 
 def refused(url: str, transport: str, **settings: float) -> tuple[BlockError, object]:
     block = StreamSource(StreamConfig(url=url, rtsp_transport=transport, **{**FAST, **settings}), "src")
-    with pytest.raises(BlockError) as err:
+    with pytest.raises(StreamUnreachable) as err:
         block.open()
-    return err.value, reader_for(block).health.snapshot()
+    return err.value, err.value.health
 
 
 @pytest.mark.parametrize(("server", "works", "fails"), [("tcp", "tcp", "udp"), ("udp", "udp", "tcp")])
