@@ -74,7 +74,7 @@ class YoloDetector(Block[YoloConfig]):
         self._names: dict[int, str] = {}
         self._class_ids: list[int] | None = None
         self._device = "cpu"
-        self._lock = threading.Lock()  # an ultralytics predictor is not safe to call from two streams at once
+        self._lock = threading.Lock()  # replaced by the shared model's own lock on load
 
     def load(self) -> None:
         """Resolve the weights through the zoo (local only, checksum checked), load them safely, once."""
@@ -82,7 +82,8 @@ class YoloDetector(Block[YoloConfig]):
         manifest = zoo.get_model(cfg.model, self.node_id, "model")
         path = zoo.resolve_weights(cfg.model, self.node_id, "model")
         self._device = _pick_device(cfg.device, self.node_id)
-        model = zoo.load_detector(path, self.node_id, "model")
+        shared = zoo.shared_detector(path, self.node_id, "model", self._device)  # one per process, any streams
+        model, self._lock = shared.model, shared.lock
         names = {int(k): str(v) for k, v in dict(model.names).items()}
         if len(manifest.classes) == len(names):  # the manifest may rename the checkpoint's classes (zoo import)
             names = dict(enumerate(manifest.classes))

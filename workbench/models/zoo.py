@@ -15,7 +15,9 @@ import importlib.util
 import os
 import re
 import shutil
+import threading
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -254,6 +256,31 @@ def load_detector(path: Path, node: str | None = None, field: str | None = None)
     if getattr(model, "task", "detect") != "detect":
         raise BlockError("model_task_unsupported", node, field, path=str(path), task=str(model.task))
     return model
+
+
+@dataclass(frozen=True)
+class SharedDetector:
+    """One loaded detector and the lock its callers take (an ultralytics predictor is not safe from two threads)."""
+
+    model: Any
+    lock: threading.Lock
+
+
+_SHARED: dict[tuple[str, int, int, str], SharedDetector] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_detector(path: Path, node: str | None = None, field: str | None = None,
+                    device: str = "cpu") -> SharedDetector:
+    """The detector for these weights on this device, loaded once per process: every stream (every camera of
+    `workbench serve`) gets the same model and lock; only per-stream state stays per stream. A changed file is a new
+    entry."""
+    stat = path.resolve().stat()
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, device)
+    with _SHARED_LOCK:
+        if key not in _SHARED:
+            _SHARED[key] = SharedDetector(load_detector(path, node, field), threading.Lock())
+        return _SHARED[key]
 
 
 # -- import ------------------------------------------------------------------------------------------------------------

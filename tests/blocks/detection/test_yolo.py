@@ -133,3 +133,10 @@ def test_cuda_without_gpu_is_a_clear_error(tiny_zoo, monkeypatch):
 def test_config_rejects_bad_values(bad):
     with pytest.raises(ValueError):
         YoloConfig(**bad)
+
+
+def test_two_streams_share_one_loaded_model(tiny_zoo):
+    """Cameras of one `workbench serve` each compile the pipeline; the weights are loaded once for all of them."""
+    first, second = loaded(model="tiny", conf=0.0, imgsz=320), loaded(model="tiny", conf=0.0, imgsz=320, max_det=3)
+    assert first._model is second._model and first._lock is second._lock
+    assert len(detect(second)) == 3 and len(detect(first)) > 3  # each keeps its own settings
