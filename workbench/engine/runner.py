@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from workbench.core.block import LiveHandle, SourceBlock, StreamContext
+from workbench.core.block import LiveHandle, SourceBlock, StreamContext, VideoStream
 from workbench.core.errors import BlockError, Problem, WorkbenchError
+from workbench.core.frames import Frame
 from workbench.core.locations import redact
 from workbench.core.paths import write_atomic
 from workbench.core.registry import BlockRegistry
@@ -89,6 +90,21 @@ def _health_writer(live: LiveHandle | None, opts: RunOptions) -> Any:
     return HealthWriter(opts.out_dir / HEALTH_FILE, live.health).start()
 
 
+def _source_frames(video: VideoStream, node: str, field: str) -> Iterator[Frame]:
+    """The source's frames; a source that fails while reading (a decoder error mid-file) is named with its node."""
+    frames = iter(video.frames)
+    while True:
+        try:
+            frame = next(frames)
+        except StopIteration:
+            return
+        except (WorkbenchError, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            raise BlockError("block_crashed", node, field, detail=f"{type(exc).__name__}: {exc}") from exc
+        yield frame
+
+
 def run_compiled(compiled: CompiledPipeline, opts: RunOptions) -> dict[str, Any]:
     source: SourceBlock = compiled.source.block  # type: ignore[assignment]
     handles: list[LiveHandle] = []
@@ -119,7 +135,7 @@ def run_compiled(compiled: CompiledPipeline, opts: RunOptions) -> dict[str, Any]
     try:
         stream = compiled.open_stream(ctx)
         _write_summary(opts.out_dir, _so_far(summary, stream, 0, None, 0.0), live=True)
-        for frame in video.frames:
+        for frame in _source_frames(video, compiled.source.id, source.location_field):
             if opts.max_frames is not None and frames >= opts.max_frames:
                 break
             values = stream.push(frame)

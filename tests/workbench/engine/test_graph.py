@@ -101,6 +101,37 @@ def test_block_crash_names_node_and_keeps_summary(tmp_path):
     assert summary["outputs"] == {"sink": {"collected": 2}}  # finish() still ran
 
 
+def test_a_source_failing_mid_file_is_named_and_keeps_what_it_produced(tmp_path):
+    """A decoder error while reading frames (not in any block's process()) names the source node and field."""
+    from toy_blocks import TOYS, ToySource
+
+    from workbench.core.block import VideoStream
+    from workbench.core.registry import BlockRegistry
+
+    class BrokenSource(ToySource):
+        def open(self) -> VideoStream:
+            video = super().open()
+            frames = video.frames
+
+            def broken():
+                for n, frame in enumerate(frames):
+                    if n == 4:
+                        raise OSError("corrupt packet at 0x1f00")
+                    yield frame
+
+            video.frames = broken()
+            return video
+
+    registry = BlockRegistry.of(tuple(BrokenSource if b is ToySource else b for b in TOYS))
+    with pytest.raises(WorkbenchError) as err:
+        run_pipeline(parse_spec(toy_spec_dict()), RunOptions(out_dir=tmp_path), registry)
+    problem = err.value.problems[0]
+    assert (problem.code, problem.node, problem.field) == ("block_crashed", "src", "path")
+    assert "corrupt packet" in problem.message("zh")
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["status"] == "error" and summary["frames"] == 4
+
+
 def test_unwritable_out_dir_is_a_user_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
