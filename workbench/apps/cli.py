@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from workbench.core.arg_types import non_negative_float, non_negative_int, positive_float, positive_int
 from workbench.core.errors import Problem, WorkbenchError
 from workbench.core.i18n import LANGUAGES, current_language, t
 
@@ -165,10 +166,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("pipeline")
     p.add_argument("--source", help="video file/URL replacing the pipeline's source path")
     p.add_argument("--out", required=True, help="result folder (events, annotated.mp4, snapshots, summary.json)")
-    p.add_argument("--max-frames", type=int, help="stop after this many processed frames")
-    p.add_argument("--stride", type=int, help="process every Nth frame")
-    p.add_argument("--start", type=float, help="start at this second of the video")
-    p.add_argument("--end", type=float, help="stop at this second of the video")
+    p.add_argument("--max-frames", type=positive_int, help="stop after this many processed frames")
+    p.add_argument("--stride", type=positive_int, help="process every Nth frame")
+    p.add_argument("--start", type=non_negative_float, help="start at this second of the video")
+    p.add_argument("--end", type=positive_float, help="stop at this second of the video")
     p.add_argument("--camera", help="camera id written into events")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_run)
@@ -186,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("synth", help="generate a synthetic clip with ground truth")
     p.add_argument("scenario", help="traffic | restricted_zone | fire_lane | muck_truck | demo")
     p.add_argument("--out", required=True)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=non_negative_int, default=0)
     p.set_defaults(func=cmd_synth)
     for module in COMMAND_MODULES:
         importlib.import_module(module).add_parsers(sub)
@@ -200,6 +201,12 @@ COMMAND_MODULES = tuple(f"workbench.features.{name}" for name in (
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # --lang first: refusals of option values (workbench.core.arg_types) are written while the line is parsed
+    early = argparse.ArgumentParser(add_help=False)
+    early.add_argument("--lang", choices=LANGUAGES)
+    lang = early.parse_known_args(argv)[0].lang
+    if lang:
+        os.environ["WORKBENCH_LANG"] = lang
     args = build_parser().parse_args(argv)
     if args.lang:
         os.environ["WORKBENCH_LANG"] = args.lang

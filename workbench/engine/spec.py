@@ -164,7 +164,8 @@ def spec_from_upload(data: bytes, origin: str) -> PipelineSpec:
 
 def spec_from_yaml(text: str, origin: str = "pipeline") -> PipelineSpec:
     """A pipeline from YAML text (a file, an upload, the YAML box): at most MAX_PIPELINE_BYTES, no anchors or aliases
-    (workbench.core.safe_yaml), at most MAX_NODES nodes and MAX_EDGES edges; every refusal is a PipelineInvalid."""
+    (workbench.core.safe_yaml), at most MAX_NODES nodes and MAX_EDGES edges; every refusal is a PipelineInvalid. An
+    empty text and one without `nodes` are refused saying what is missing (a dict built in code may omit `nodes`)."""
     try:
         data = load_yaml_text(text, origin=origin, max_bytes=MAX_PIPELINE_BYTES)
     except YamlSyntaxError as exc:
@@ -172,8 +173,12 @@ def spec_from_yaml(text: str, origin: str = "pipeline") -> PipelineSpec:
         raise PipelineInvalid([Problem("spec_yaml", params=params)]) from None
     except YamlRefused as exc:
         raise PipelineInvalid(exc.problems) from None
+    if data is None:  # nothing but blanks or comments
+        raise PipelineInvalid([Problem("spec_empty", params={"path": origin})])
     if not isinstance(data, dict):
         raise PipelineInvalid([Problem("spec_not_mapping", params={"path": origin})])
+    if data.get("nodes") is None:  # a file without blocks: say so, not "the pipeline has no source"
+        raise PipelineInvalid([Problem("spec_no_nodes", field="nodes", params={"path": origin})])
     return parse_spec(data, origin)
 
 

@@ -198,3 +198,65 @@ def test_synth_writes_clip_and_truth(tmp_path):
     assert is_h264_mp4(written["video"])
     assert json.loads(Path(written["truth"]).read_text())["scenario"] == "restricted_zone"
     assert_user_error(workbench("synth", "volcano", "--out", str(tmp_path)), "volcano")
+
+
+OUT_OF_RANGE = [  # issue 14: every numeric option refuses values that make no sense, naming the option
+    ("run", "{pipeline}", "--out", "{tmp}", "--max-frames", "-1"),
+    ("run", "{pipeline}", "--out", "{tmp}", "--max-frames", "0"),
+    ("run", "{pipeline}", "--out", "{tmp}", "--stride", "0"),
+    ("run", "{pipeline}", "--out", "{tmp}", "--start", "-2.5"),
+    ("run", "{pipeline}", "--out", "{tmp}", "--end", "0"),
+    ("run", "{pipeline}", "--out", "{tmp}", "--end", "nan"),
+    ("synth", "traffic", "--out", "{tmp}", "--seed", "-1"),
+    ("batch", "{pipeline}", "--workers", "0"),
+    ("batch", "{pipeline}", "--retries", "-1"),
+    ("batch", "{pipeline}", "--stride", "-3"),
+    ("batch", "{pipeline}", "--max-frames", "0"),
+    ("train", "data.yaml", "--epochs", "0"),
+    ("train", "data.yaml", "--batch", "-8"),
+    ("train", "data.yaml", "--patience", "-1"),
+    ("eval", "events", "{pipeline}", "--clip", "c.mp4", "--truth", "t.json", "--tolerance", "-1"),
+    ("eval", "detection", "data.yaml", "--model", "m", "--batch", "0"),
+    ("frames", "sample", "clip", "--every", "0"),
+    ("frames", "sample", "clip", "--threshold", "1.5"),
+    ("frames", "sample", "clip", "--dedupe", "-2"),
+    ("labelstudio", "start", "--port", "0"),
+    ("labelstudio", "start", "--port", "70000"),
+    ("dataset", "build", "--val-fraction", "-0.1"),
+    ("dataset", "build", "--frame-step", "0"),
+    ("dataset", "build", "--seed", "-5"),
+]
+
+
+@pytest.mark.parametrize("args", OUT_OF_RANGE, ids=[" ".join(a[:1] + a[-2:]) for a in OUT_OF_RANGE])
+def test_out_of_range_numbers_are_refused_naming_the_option(args, pipeline, tmp_path):
+    filled = [a.format(pipeline=pipeline, tmp=tmp_path / "out") for a in args]
+    out = workbench(*filled)
+    option, value = filled[-2], filled[-1]
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "Traceback" not in out.stderr and out.stderr.startswith("usage:")
+    assert f"argument {option}:" in out.stderr and f"(got {value})" in out.stderr, out.stderr
+    assert not (tmp_path / "out").exists(), "nothing ran"
+
+
+def test_out_of_range_number_refused_in_chinese(pipeline, tmp_path):
+    out = workbench("--lang", "zh", "run", str(pipeline), "--out", str(tmp_path), "--max-frames", "-1")
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "--max-frames" in out.stderr and "必须大于或等于 1" in out.stderr, out.stderr
+
+
+def test_numbers_in_range_still_accepted(clip, pipeline, tmp_path):
+    out = workbench("run", str(pipeline), "--source", str(clip), "--out", str(tmp_path / "r"), "--max-frames", "1",
+                    "--stride", "1", "--start", "0", "--quiet")
+    assert out.returncode == 0, out.stderr
+
+
+def test_empty_pipeline_and_one_without_nodes_say_what_is_missing(tmp_path):
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("# nothing yet\n")
+    for command in (("validate", str(empty)), ("run", str(empty), "--out", str(tmp_path / "r"))):
+        assert_user_error(workbench(*command), "empty.yaml is empty", "meta", "nodes", "ls pipelines/")
+    no_nodes = tmp_path / "no_nodes.yaml"
+    no_nodes.write_text("version: 1\nmeta: {name: x}\nedges: []\n")
+    assert_user_error(workbench("validate", str(no_nodes)), "no_nodes.yaml has no nodes list", "Add `nodes:`",
+                      "sources/video_file@v1")

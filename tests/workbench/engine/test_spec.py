@@ -38,6 +38,25 @@ def test_missing_file_is_a_problem_not_a_traceback(tmp_path):
     assert "nope.yaml" in err.value.problems[0].message()
 
 
+@pytest.mark.parametrize("text", ["", "  \n", "# a pipeline, one day\n"])
+def test_an_empty_pipeline_says_it_is_empty_and_where_to_start(text):
+    with pytest.raises(PipelineInvalid) as err:
+        spec_from_yaml(text, origin="new.yaml")
+    (problem,) = err.value.problems
+    assert problem.code == "spec_empty"
+    assert "new.yaml is empty" in problem.message("en") and "ls pipelines/" in problem.message("en")
+    assert "空文件" in problem.message("zh")
+
+
+@pytest.mark.parametrize("text", ["version: 1\nmeta: {name: x}\n", "version: 1\nmeta: {name: x}\nnodes:\nedges: []\n"])
+def test_a_pipeline_without_nodes_says_so_and_how_to_add_them(text):
+    with pytest.raises(PipelineInvalid) as err:
+        spec_from_yaml(text, origin="p.yaml")
+    (problem,) = err.value.problems
+    assert (problem.code, problem.field) == ("spec_no_nodes", "nodes")
+    assert "Add `nodes:`" in problem.message("en") and "sources/video_file@v1" in problem.message("zh")
+
+
 def test_broken_yaml_names_the_line():
     with pytest.raises(PipelineInvalid) as err:
         spec_from_yaml("version: 1\nmeta: {name: x\nnodes: []\n", origin="bad.yaml")

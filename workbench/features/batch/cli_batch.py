@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from workbench.core import arg_types
 from workbench.core.i18n import t
 
 
@@ -68,10 +69,12 @@ def add_parsers(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("sources", nargs="*", help="video files or folders of videos (every node must see these paths)")
     p.add_argument("--ray-address", help="host:port of a Ray cluster's head (GCS); default: a private local Ray")
     p.add_argument("--out", help="result folder (default: <workbench home>/batches/<date-time>)")
-    p.add_argument("--retries", type=int, default=2, help="extra attempts for a failing clip (default 2)")
-    p.add_argument("--workers", type=int, help="local: clips at once (default: CPU cores); cluster: most in flight")
-    p.add_argument("--stride", type=int, help="process every Nth frame")
-    p.add_argument("--max-frames", type=int, help="stop each clip after this many processed frames")
+    p.add_argument("--retries", type=arg_types.non_negative_int, default=2,
+                   help="extra attempts for a failing clip (default 2)")
+    p.add_argument("--workers", type=arg_types.positive_int,
+                   help="local: clips at once (default: CPU cores); cluster: most in flight")
+    p.add_argument("--stride", type=arg_types.positive_int, help="process every Nth frame")
+    p.add_argument("--max-frames", type=arg_types.positive_int, help="stop each clip after this many processed frames")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_batch)
     return p

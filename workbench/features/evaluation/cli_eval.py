@@ -20,6 +20,7 @@ import json
 import sys
 from typing import Any
 
+from workbench.core import arg_types
 from workbench.core.i18n import t
 from workbench.features.evaluation.replay import DEFAULT_TOLERANCE_S
 
@@ -153,11 +154,11 @@ def add_parsers(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("pipeline", help="pipeline YAML file")
     p.add_argument("--clip", required=True, help="the labeled video")
     p.add_argument("--truth", required=True, help="true events: synthetic .truth.json, or staff JSON / CSV")
-    p.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE_S,
+    p.add_argument("--tolerance", type=arg_types.non_negative_float, default=DEFAULT_TOLERANCE_S,
                    help=f"seconds a predicted event may be off its true time (default {DEFAULT_TOLERANCE_S})")
     p.add_argument("--classes", help="only true events of these classes, comma-separated (e.g. muck_truck)")
-    p.add_argument("--start", type=float, help="replay from this second of the clip")
-    p.add_argument("--end", type=float, help="replay up to this second of the clip")
+    p.add_argument("--start", type=arg_types.non_negative_float, help="replay from this second of the clip")
+    p.add_argument("--end", type=arg_types.positive_float, help="replay up to this second of the clip")
     p.add_argument("--out", help="keep the run's output folder here (default: a temporary folder)")
     p.add_argument("--pair", action="append", metavar="RULE=REGION",
                    help="score rule node RULE against the truth's region REGION (repeatable; RULE= pairs by name "
@@ -175,8 +176,9 @@ def add_parsers(subparsers: Any) -> argparse.ArgumentParser:
     which.add_argument("--training", metavar="JOB_ID",
                        help="a finished training: its base model vs its best.pt on its dataset's val split, "
                             "recorded in the training's MLflow run")
-    p.add_argument("--imgsz", type=int, help="image size for validation (default 320; the training's with --training)")
-    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--imgsz", type=arg_types.positive_int,
+                   help="image size for validation (default 320; the training's with --training)")
+    p.add_argument("--batch", type=arg_types.positive_int, default=8)
     p.add_argument("--split", default="val", help="dataset split to score (default val)")
     p.add_argument("--json", action="store_true")
     _mlflow_options(p)

@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from workbench.core import arg_types
 from workbench.core.errors import Problem, WorkbenchError
 from workbench.core.i18n import t
 
@@ -99,13 +100,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = fsub.add_parser("sample", help="choose frames of a clip and write them as JPEGs under <home>/frames/<clip>")
     p.add_argument("clip_id")
     p.add_argument("--method", choices=("uniform", "scene", "model"), default="uniform")
-    p.add_argument("--every", type=float, default=1.0, help="uniform: seconds between frames")
-    p.add_argument("--threshold", type=float, default=0.25,
+    p.add_argument("--every", type=arg_types.positive_float, default=1.0, help="uniform: seconds between frames")
+    p.add_argument("--threshold", type=arg_types.fraction, default=0.25,
                    help="scene: share of the picture (0-1) that must change to keep a frame")
     p.add_argument("--model", help="model: model-zoo id of the current detector")
-    p.add_argument("--conf", type=float, default=0.05, help="model: lowest detector confidence considered")
-    p.add_argument("--max", type=int, help="at most this many frames")
-    p.add_argument("--dedupe", type=int, default=2,
+    p.add_argument("--conf", type=arg_types.fraction, default=0.05, help="model: lowest detector confidence considered")
+    p.add_argument("--max", type=arg_types.positive_int, help="at most this many frames")
+    p.add_argument("--dedupe", type=arg_types.number_in(-1, 256, whole=True), default=2,
                    help="drop frames within this many hash bits (of 256) of a kept one; -1 keeps all")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_frames_sample)

@@ -11,6 +11,7 @@ import signal
 import sys
 from pathlib import Path
 
+from workbench.core import arg_types
 from workbench.core.errors import Problem, WorkbenchError
 from workbench.core.i18n import t
 
@@ -121,7 +122,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     lsub = ls.add_subparsers(dest="labelstudio_command", required=True)
 
     p = lsub.add_parser("start", help="run a local Label Studio on 127.0.0.1 (installs it into its own venv once)")
-    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--port", type=arg_types.port, default=8080)
     p.add_argument("--venv", help="Label Studio's venv (default: <home>/labelstudio-venv)")
     p.add_argument("--document-root", help="folder whose files Label Studio may serve (default: the workbench home)")
     p.set_defaults(func=cmd_start)
@@ -133,7 +134,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--kind", choices=("image", "video"), default="image")
     p.add_argument("--clip", help="clip id of the frames (default: their folder name; video: file name)")
     p.add_argument("--model", help="model-zoo id or .pt/.onnx file whose boxes become pre-annotations")
-    p.add_argument("--fps", type=float, default=25.0, help="frame rate of video projects")
+    p.add_argument("--fps", type=arg_types.positive_float, default=25.0, help="frame rate of video projects")
     p.add_argument("--url", help="Label Studio URL (default: LABEL_STUDIO_URL, else the local server)")
     p.add_argument("--document-root", help="the server's LOCAL_FILES_DOCUMENT_ROOT (default: the workbench home)")
     p.set_defaults(func=cmd_push)
@@ -149,10 +150,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--project", action="append", default=[], help="pulled project id (repeatable)")
     p.add_argument("--store", action="append", default=[], help="a pulled project's store folder (repeatable)")
     p.add_argument("--url", help="server the projects were pulled from (default: LABEL_STUDIO_URL / local server)")
-    p.add_argument("--val-fraction", type=float, default=0.2)
+    p.add_argument("--val-fraction", type=arg_types.fraction, default=0.2)
     p.add_argument("--val-clip", action="append", help="hold out this clip for validation (repeatable)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--frame-step", type=int, default=1, help="video projects: keep every Nth frame")
+    p.add_argument("--seed", type=arg_types.non_negative_int, default=0)
+    p.add_argument("--frame-step", type=arg_types.positive_int, default=1, help="video projects: keep every Nth frame")
     p.add_argument("--document-root", help="where the labeled files are (default: the workbench home)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_dataset_build)

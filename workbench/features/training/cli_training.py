@@ -9,6 +9,7 @@ import argparse
 import sys
 import time
 
+from workbench.core import arg_types
 from workbench.core.errors import Problem, WorkbenchError
 from workbench.core.i18n import t
 
@@ -101,14 +102,15 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--base", help="model-zoo id, models:/NAME@ALIAS, models:/NAME/VERSION, a .pt file or "
                                   "yolo11n.yaml (untrained); default yolo11n")
     p.add_argument("--name", help="registered model name (default workbench-detector)")
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--imgsz", type=int, help="training image size, a multiple of 32")
+    p.add_argument("--epochs", type=arg_types.positive_int)
+    p.add_argument("--imgsz", type=arg_types.positive_int, help="training image size, a multiple of 32")
     p.add_argument("--preset", choices=["none", "light", "strong"], help="augmentation preset (default light)")
     p.add_argument("--freeze", action=argparse.BooleanOptionalAction, default=None,
                    help="freeze the base model's backbone (default: yes)")
-    p.add_argument("--batch", type=int)
+    p.add_argument("--batch", type=arg_types.positive_int)
     p.add_argument("--device", choices=["auto", "cpu", "cuda"])
-    p.add_argument("--patience", type=int, help="stop after this many epochs without improvement (0: never)")
+    p.add_argument("--patience", type=arg_types.non_negative_int,
+                   help="stop after this many epochs without improvement (0: never)")
     p.set_defaults(func=cmd_train)
 
     models = sub.add_parser("models", help="registered models in MLflow")
