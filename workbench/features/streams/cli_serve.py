@@ -90,7 +90,8 @@ def add_parsers(sub: Any) -> None:
                        "restarts a failed camera; reads the file again on SIGHUP or when it changes")
     p.add_argument("cameras", help="YAML: pipeline, output, restart, cameras (id, url, site settings per node)")
     p.add_argument("--out", help="output root, one folder per camera (default: the file's `output`)")
-    p.add_argument("--every", type=arg_types.positive_float, help="seconds between health tables (default: the file's health_every_s)")
+    p.add_argument("--every", type=arg_types.positive_float,
+                   help="seconds between health tables (default: the file's health_every_s)")
     p.add_argument("--quiet", action="store_true", help="print the health table only at the end")
     p.add_argument("--no-reload", action="store_true",
                    help="do not watch the cameras file and the pipeline for changes (SIGHUP still reloads)")
