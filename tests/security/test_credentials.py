@@ -8,27 +8,20 @@ import json
 import socket
 import stat
 import time
-from pathlib import Path
 
 import pytest
+from security_support import counter_with_webhook
 
 from workbench.core.errors import PipelineInvalid
-from workbench.engine.spec import load_spec, parse_spec
+from workbench.engine.spec import parse_spec
 from workbench.features.sharing.bundle import build_bundle
 from workbench.jobs import runs as jobs
 
-REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "Cam3raS3cret"
 
 
 def _pipeline(source: str, **webhook: object) -> dict:
-    data = load_spec(REPO / "pipelines" / "vehicle_count_line.yaml").to_dict()
-    data["nodes"][0]["config"]["path"] = source
-    if webhook:
-        data["nodes"].append({"id": "hook", "type": "sinks/webhook@v1", "config": webhook})
-        rule = next(n["id"] for n in data["nodes"] if n["type"].startswith("rules/"))
-        data["edges"].append({"from": f"{rule}.events", "to": "hook.events"})
-    return data
+    return counter_with_webhook(webhook, source=source)
 
 
 @pytest.mark.parametrize("source, webhook, code, field", [

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from security_support import counter_with_webhook
 
 from workbench.core.errors import PipelineInvalid
 from workbench.core.registry import default_registry
@@ -18,19 +19,13 @@ from workbench.engine.validate import errors_only, validate
 from workbench.features.sharing.bundle import build_bundle
 from workbench.features.sharing.install import clear_site_pending, install
 
-REPO = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture
 def imported(tmp_path, monkeypatch, operator_policy) -> Path:
     """A street counter with a webhook, published by another district and imported here."""
     monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "home"))
     operator_policy(webhook_hosts=["127.0.0.1"])
-    data = load_spec(REPO / "pipelines" / "vehicle_count_line.yaml").to_dict()
-    data["nodes"].append({"id": "hook", "type": "sinks/webhook@v1",
-                          "config": {"url": "http://127.0.0.1:9/collect", "retries": 0}})
-    rule = next(n["id"] for n in data["nodes"] if n["type"].startswith("rules/"))
-    data["edges"].append({"from": f"{rule}.events", "to": "hook.events"})
+    data = counter_with_webhook({"url": "http://127.0.0.1:9/collect", "retries": 0})
     folder, manifest = build_bundle(parse_spec(data), tmp_path / "bundle", name="count", version="1.0.0",
                                     district="chaoyang", description={"en": "count", "zh": "计数"})
     return install(folder, manifest).pipeline

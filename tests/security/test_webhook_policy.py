@@ -7,6 +7,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+from security_support import counter_with_webhook
 from toy_blocks import ToyDetector, ToyRule, ToySource, ToyTracker
 
 from blocks.sinks.webhook import Webhook
@@ -108,18 +109,13 @@ def test_a_pipeline_cannot_widen_the_operator_list(attacker, operator_policy, tm
 
 def test_an_evaluation_replay_posts_nothing(attacker, operator_policy, tmp_path):
     """Scoring a pipeline on a labeled clip must not alert anyone, even where the operator allows the host."""
-    from pathlib import Path
 
-    from workbench.engine.spec import load_spec
     from workbench.features.evaluation.replay import run_and_collect
     from workbench.features.synth import generate
 
     url, received = attacker
     operator_policy(webhook_hosts=["127.0.0.1"])
-    data = load_spec(Path(__file__).resolve().parents[2] / "pipelines" / "vehicle_count_line.yaml").to_dict()
-    data["nodes"].append({"id": "hook", "type": "sinks/webhook@v1", "config": {"url": url, "retries": 0}})
-    rule = next(n["id"] for n in data["nodes"] if n["type"].startswith("rules/"))
-    data["edges"].append({"from": f"{rule}.events", "to": "hook.events"})
+    data = counter_with_webhook({"url": url, "retries": 0})
     clip = generate("traffic", tmp_path / "clip", seed=0).video
     events, summary = run_and_collect(parse_spec(data), clip, tmp_path / "out")
     assert events and summary["status"] == "done"
