@@ -25,14 +25,14 @@ os.environ.setdefault("WORKBENCH_HOME", tempfile.mkdtemp(prefix="bench-streams-"
 os.environ.setdefault("YOLO_OFFLINE", "1")
 os.environ.setdefault("YOLO_AUTOINSTALL", "0")
 
-import cv2  # noqa: E402
-import psutil  # noqa: E402
+import cv2
+import psutil
 
-from workbench.engine.spec import parse_spec  # noqa: E402
-from workbench.features.streams.cameras import CameraEntry  # noqa: E402
-from workbench.features.streams.serve import Server  # noqa: E402
-from workbench.features.synth import generate  # noqa: E402
-from workbench.media.video_io import H264Writer  # noqa: E402
+from workbench.engine.spec import parse_spec
+from workbench.features.streams.cameras import CameraEntry
+from workbench.features.streams.serve import Server
+from workbench.features.synth import generate
+from workbench.media.video_io import H264Writer
 
 MOTION = {"type": "detection/motion@v1", "config": {"min_area": 600, "warmup_frames": 25, "class_name": "vehicle"}}
 LINE = {"name": "count_line", "start": [320, 140], "end": [320, 265]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import supervision as sv
@@ -127,7 +127,7 @@ class ToySink(Block[ToySinkConfig]):
     Config = ToySinkConfig
     inputs = (Port("events", Kind.EVENTS, many=True), Port("image", Kind.IMAGE, required=False))
     outputs = (Port("events", Kind.EVENTS),)
-    started: list[_Collected] = []  # every state started, so tests can see what was closed
+    started: ClassVar[list[_Collected]] = []  # every state started, so tests can see what was closed
 
     def start(self, ctx: StreamContext) -> _Collected:
         if self.config.fail_on_start:

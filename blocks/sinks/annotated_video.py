@@ -224,7 +224,7 @@ class AnnotatedVideo(Block[AnnotatedVideoConfig]):
             if ev.bbox is None:
                 loose.append(text)
                 continue
-            x1, y1, x2, y2 = (int(round(v)) for v in ev.bbox)
+            x1, y1, x2, y2 = (round(v) for v in ev.bbox)
             cv2.rectangle(scene, (x1, y1), (x2, y2), FLASH_COLOR.as_bgr(), self.config.thickness * 2)
             self._panel(scene, text, x1, max(0, y2 + 2), FLASH_COLOR)
         height = scene.shape[0]

@@ -24,7 +24,7 @@ def _pipeline(source: str, **webhook: object) -> dict:
     return counter_with_webhook(webhook, source=source)
 
 
-@pytest.mark.parametrize("source, webhook, code, field", [
+@pytest.mark.parametrize(("source", "webhook", "code", "field"), [
     (f"rtsp://admin:{PASSWORD}@10.0.0.5/stream1", {}, "credential_in_url", "path"),
     ("clip.mp4", {"url": "https://alerts.city.gov/in", "headers": {"Authorization": f"Bearer {PASSWORD}"}},
      "credential_in_header", "headers.Authorization"),

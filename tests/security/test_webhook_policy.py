@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import ClassVar
 
 import pytest
 from security_support import counter_with_webhook
@@ -18,9 +19,9 @@ from workbench.engine.spec import parse_spec
 
 
 class _Catcher(BaseHTTPRequestHandler):
-    received: list[dict] = []
+    received: ClassVar[list[dict]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         type(self).received.append({"headers": dict(self.headers), "body": body})
         self.send_response(200)
@@ -72,7 +73,7 @@ def test_by_default_a_pipeline_reaches_no_host(attacker, operator_policy, tmp_pa
     operator_policy()  # an empty policy file: the defaults
     with pytest.raises(WorkbenchError) as err:
         _run(_imported(url), tmp_path / "out")
-    assert [(p.code, p.node, p.field) for p in err.value.problems][0] == ("webhook_host_not_in_policy", "hook", "url")
+    assert next((p.code, p.node, p.field) for p in err.value.problems) == ("webhook_host_not_in_policy", "hook", "url")
     assert "webhook_hosts" in err.value.problems[0].message("en")  # names the setting the operator would change
     assert received == []
 

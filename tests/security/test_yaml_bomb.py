@@ -56,7 +56,7 @@ def test_alias_bomb_as_a_user_runs_it(tmp_path):
     assert "第 4 行第 5 列" in done.stderr and "&a" in done.stderr and "Traceback" not in done.stderr
 
 
-@pytest.mark.parametrize("text,line,column,name", [
+@pytest.mark.parametrize(("text", "line", "column", "name"), [
     ("a: &x 1\n", 1, 4, "&x"),  # an anchor alone is refused too: nothing the workbench writes has one
     ("a: 1\nb:\n  - *x\n", 3, 5, "*x"),  # an alias to nothing is not a syntax error but the same refusal
     ("base: &base {k: 1}\nmore:\n  <<: *base\n", 1, 7, "&base"),  # merge keys need an alias
@@ -163,7 +163,7 @@ def test_data_yaml_with_aliases_is_refused(tmp_path):
 
 
 def test_a_form_value_with_aliases_is_refused():
-    from workbench.apps.ui.forms import FieldSpec, FormInputError, from_widget
+    from workbench.apps.ui.field_values import FieldSpec, FormInputError, from_widget
 
     spec = FieldSpec(name="headers", widget="yaml", default={})
     with pytest.raises(FormInputError) as err:

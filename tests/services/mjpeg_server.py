@@ -131,7 +131,7 @@ def _handler(camera: MjpegServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.0"
 
-        def do_GET(self) -> None:  # noqa: N802 - the http.server API
+        def do_GET(self) -> None:
             camera.requests += 1
             if self.path != PATH:
                 self.send_error(404)
@@ -144,7 +144,7 @@ def _handler(camera: MjpegServer) -> type[BaseHTTPRequestHandler]:
             else:
                 camera.serve(self)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - quiet test output
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
     return Handler

@@ -106,6 +106,7 @@ def _source_frames(video: VideoStream, node: str, field: str) -> Iterator[Frame]
 
 
 def run_compiled(compiled: CompiledPipeline, opts: RunOptions) -> dict[str, Any]:
+    """Run the pipeline on its source until the end, `max_frames` or a stop; the summary (also in summary.json)."""
     source: SourceBlock = compiled.source.block  # type: ignore[assignment]
     handles: list[LiveHandle] = []
 
@@ -123,64 +124,22 @@ def run_compiled(compiled: CompiledPipeline, opts: RunOptions) -> dict[str, Any]
         "started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "stream_fps": video.fps,
         "frame_size": list(video.frame_size), "status": "running",
     }
-    expected = video.frame_count
-    if opts.max_frames is not None:
-        expected = min(expected, opts.max_frames) if expected is not None else opts.max_frames
     failure: BaseException | None = None
     stream = None
-    frames = 0
-    last_frame = None
-    began = time.perf_counter()
-    next_summary = began + SUMMARY_INTERVAL_S
+    progress = _Progress()
     try:
         stream = compiled.open_stream(ctx)
-        _write_summary(opts.out_dir, _so_far(summary, stream, 0, None, 0.0), live=True)
-        for frame in _source_frames(video, compiled.source.id, source.location_field):
-            if opts.max_frames is not None and frames >= opts.max_frames:
-                break
-            values = stream.push(frame)
-            if opts.on_events:
-                _report_events(compiled, values, opts.on_events)
-            frames += 1
-            last_frame = frame.index
-            if (now := time.perf_counter()) >= next_summary:
-                _write_summary(opts.out_dir, _so_far(summary, stream, frames, last_frame, now - began), live=True)
-                next_summary = now + SUMMARY_INTERVAL_S
-            if opts.on_progress:
-                opts.on_progress(frames, expected, frames / max(time.perf_counter() - began, 1e-9))
-            if opts.should_stop():
-                summary["status"] = "cancelled"
-                break
+        _write_summary(opts.out_dir, _so_far(summary, stream, progress), live=True)
+        _push_frames(compiled, video, stream, opts, summary, progress)
     except KeyboardInterrupt:
         summary["status"] = "cancelled"
-    except BlockError as exc:
-        failure = exc
-    except Exception as exc:  # a bug in a block: name the node, keep what was produced
+    except Exception as exc:  # a BlockError, or a bug in a block: name the node, keep what was produced
         failure = exc
     finally:
         video.close()
         if health is not None:
             health.stop()
-    elapsed = time.perf_counter() - began
-    if stream is not None:
-        facts, finish_errors = stream.finish()
-        summary["outputs"] = facts
-        summary["per_block_ms"] = stream.mean_ms()
-        summary["events"] = stream.event_counts
-        summary["event_total"] = sum(sum(c.values()) for c in stream.event_counts.values())
-        if failure is None and finish_errors:
-            failure = finish_errors[0]
-    summary.update({
-        "frames": frames, "last_frame": last_frame, "seconds": round(elapsed, 3),
-        "processing_fps": round(frames / elapsed, 2) if elapsed > 0 else 0.0,
-    })
-    if failure is not None:
-        summary["status"] = "error"
-        summary["error"] = str(failure)
-    elif summary["status"] == "running":
-        summary["status"] = "stopped_early" if video.stopped_early else "done"
-    if video.stopped_early:
-        summary["stopped_early"] = video.stopped_early
+    failure = _final_summary(summary, stream, progress, video, failure)
     _write_summary(opts.out_dir, summary)
     if failure is not None:
         if isinstance(failure, WorkbenchError):
@@ -190,13 +149,72 @@ def run_compiled(compiled: CompiledPipeline, opts: RunOptions) -> dict[str, Any]
     return summary
 
 
-def _so_far(summary: dict[str, Any], stream: Stream, frames: int, last_frame: int | None,
-            elapsed: float) -> dict[str, Any]:
+@dataclass
+class _Progress:
+    """How far the frame loop got."""
+
+    frames: int = 0
+    last_frame: int | None = None
+    began: float = field(default_factory=time.perf_counter)
+
+    def counts(self) -> dict[str, Any]:
+        elapsed = time.perf_counter() - self.began
+        return {"frames": self.frames, "last_frame": self.last_frame, "seconds": round(elapsed, 3),
+                "processing_fps": round(self.frames / elapsed, 2) if elapsed > 0 else 0.0}
+
+
+def _push_frames(compiled: CompiledPipeline, video: VideoStream, stream: Stream, opts: RunOptions,
+                 summary: dict[str, Any], progress: _Progress) -> None:
+    """Every frame of the source through the stream, until the end, `max_frames` or a stop request."""
+    source: SourceBlock = compiled.source.block  # type: ignore[assignment]
+    expected = video.frame_count
+    if opts.max_frames is not None:
+        expected = min(expected, opts.max_frames) if expected is not None else opts.max_frames
+    next_summary = progress.began + SUMMARY_INTERVAL_S
+    for frame in _source_frames(video, compiled.source.id, source.location_field):
+        if opts.max_frames is not None and progress.frames >= opts.max_frames:
+            return
+        values = stream.push(frame)
+        if opts.on_events:
+            _report_events(compiled, values, opts.on_events)
+        progress.frames += 1
+        progress.last_frame = frame.index
+        if (now := time.perf_counter()) >= next_summary:
+            _write_summary(opts.out_dir, _so_far(summary, stream, progress), live=True)
+            next_summary = now + SUMMARY_INTERVAL_S
+        if opts.on_progress:
+            opts.on_progress(progress.frames, expected, progress.frames / max(now - progress.began, 1e-9))
+        if opts.should_stop():
+            summary["status"] = "cancelled"
+            return
+
+
+def _final_summary(summary: dict[str, Any], stream: Stream | None, progress: _Progress, video: VideoStream,
+                   failure: BaseException | None) -> BaseException | None:
+    """Fill in the summary once the stream is closed; the failure to report (a sink failing to finish counts)."""
+    if stream is not None:
+        facts, finish_errors = stream.finish()
+        summary["outputs"] = facts
+        summary["per_block_ms"] = stream.mean_ms()
+        summary["events"] = stream.event_counts
+        summary["event_total"] = sum(sum(c.values()) for c in stream.event_counts.values())
+        if failure is None and finish_errors:
+            failure = finish_errors[0]
+    summary.update(progress.counts())
+    if failure is not None:
+        summary["status"] = "error"
+        summary["error"] = str(failure)
+    elif summary["status"] == "running":
+        summary["status"] = "stopped_early" if video.stopped_early else "done"
+    if video.stopped_early:
+        summary["stopped_early"] = video.stopped_early
+    return failure
+
+
+def _so_far(summary: dict[str, Any], stream: Stream, progress: _Progress) -> dict[str, Any]:
     """The summary while running: status "running", frames and events so far (no outputs: sinks are still open)."""
     return {**summary, "events": {node: dict(c) for node, c in stream.event_counts.items()},
-            "event_total": sum(sum(c.values()) for c in stream.event_counts.values()),
-            "frames": frames, "last_frame": last_frame, "seconds": round(elapsed, 3),
-            "processing_fps": round(frames / elapsed, 2) if elapsed > 0 else 0.0,
+            "event_total": sum(sum(c.values()) for c in stream.event_counts.values()), **progress.counts(),
             "updated": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
 

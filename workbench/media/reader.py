@@ -9,6 +9,7 @@ MJPEG cameras (multipart/x-mixed-replace) as they are, with basic-auth credentia
 
 from __future__ import annotations
 
+import itertools
 import queue
 import threading
 import time
@@ -166,7 +167,7 @@ class StreamReader:
             if not ok:
                 break
             first.append((image, time.monotonic()))
-        gaps = sorted(b[1] - a[1] for a, b in zip(first, first[1:], strict=False))
+        gaps = sorted(b[1] - a[1] for a, b in itertools.pairwise(first))
         if gaps and gaps[len(gaps) // 2] > 0:
             self.fps = round(min(1000.0, 1 / gaps[len(gaps) // 2]), 2)
         return first

@@ -129,9 +129,17 @@ def test_cuda_without_gpu_is_a_clear_error(tiny_zoo, monkeypatch):
     assert loaded(model="tiny", device="auto")._device == "cpu"
 
 
-@pytest.mark.parametrize("bad", [{"imgsz": 100}, {"device": "gpu"}, {"conf": 1.5}, {"model": "../etc/passwd"}])
-def test_config_rejects_bad_values(bad):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize(
+    ("bad", "field"),
+    [
+        ({"imgsz": 100}, "imgsz"),
+        ({"device": "gpu"}, "device"),
+        ({"conf": 1.5}, "conf"),
+        ({"model": "../etc/passwd"}, "model"),
+    ],
+)
+def test_config_rejects_bad_values(bad, field):
+    with pytest.raises(ValueError, match=f"YoloConfig\n{field}\n"):
         YoloConfig(**bad)
 
 

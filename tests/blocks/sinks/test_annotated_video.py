@@ -127,7 +127,7 @@ def test_unwritable_folder_names_node_and_field(tmp_path):
 
 
 def test_filename_must_be_plain_mp4():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="plain name"):
         AnnotatedVideoConfig(filename="../x.mp4")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"must end with \.mp4"):
         AnnotatedVideoConfig(filename="x.avi")

@@ -61,11 +61,11 @@ def test_only_chosen_formats_and_name(tmp_path):
 
 
 def test_bad_settings_are_refused():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="plain name"):
         EventsFileConfig(name="../events")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="at least 1 item"):
         EventsFileConfig(formats=())
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="'jsonl' or 'csv'"):
         EventsFileConfig(formats=("xlsx",))
 
 

@@ -79,5 +79,5 @@ def test_unwritable_folder(tmp_path):
 
 
 def test_folder_must_be_plain():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="plain name"):
         SnapshotsConfig(folder="/etc")

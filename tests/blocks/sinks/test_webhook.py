@@ -24,7 +24,7 @@ def server(monkeypatch):
     received, script = [], []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 - http.server's naming
+        def do_POST(self):
             body = self.rfile.read(int(self.headers["Content-Length"]))
             received.append((dict(self.headers), json.loads(body.decode("utf-8"))))
             status, delay, extra = script.pop(0) if script else (200, 0.0, {})
@@ -160,7 +160,7 @@ def test_full_queue_spills_to_failed_file(server, tmp_path):
     assert len((tmp_path / FAILED_FILE).read_text().splitlines()) == facts["failed"]
 
 
-@pytest.mark.parametrize("url, allowed, code", [
+@pytest.mark.parametrize(("url", "allowed", "code"), [
     ("http://example.org/hook", ("127.0.0.1",), "webhook_host_not_in_policy"),
     ("http://example.org/hook", ("example.org",), "webhook_host_not_in_policy"),  # a pipeline cannot widen
     ("http://127.0.0.1:9/hook", ("127.0.0.2",), "webhook_host_not_allowed"),  # but it can narrow
@@ -185,5 +185,5 @@ def test_missing_secret_variable(tmp_path, monkeypatch):
 
 
 def test_header_injection_refused():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a valid HTTP header"):
         WebhookConfig(headers={"X-A": "ok\r\nHost: evil"})

@@ -88,11 +88,11 @@ def test_set_status_validates(tmp_path):
     assert [o["id"] for o in list_orders(db, "open")] == [out[1].work_order]
     set_status(db, out[0].work_order, "closed")
     assert list_orders(db, "closed")[0]["updated"] >= list_orders(db, "closed")[0]["created"]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown status 'deleted'"):
         set_status(db, out[0].work_order, "deleted")
     with pytest.raises(KeyError):
         set_status(db, "WO-19700101-nothere", "closed")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown status 'lost'"):
         list_orders(db, "lost")
     missing = tmp_path / "elsewhere.sqlite"
     assert list_orders(missing) == [] and not missing.exists()  # looking does not create a queue

@@ -11,6 +11,6 @@ from blocks.sources.video_file import VideoFile
 
 @pytest.mark.parametrize("block", [VideoFile, ImageFolder])
 def test_location_first_and_only_required(block):
-    assert list(block.Config.model_fields)[0] == "path"  # the location comes first in forms
+    assert next(iter(block.Config.model_fields)) == "path"  # the location comes first in forms
     assert block.Config.model_json_schema()["required"] == ["path"]
     assert block.outputs[0].name == "frames" and not block.inputs

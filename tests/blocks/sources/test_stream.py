@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from pathlib import Path
 
@@ -79,7 +80,7 @@ def test_times_increase_and_follow_the_clock(clip):
     frames = list(stream.frames)
     stream.close()
     pts = [f.pts for f in frames]
-    assert all(b > a for a, b in zip(pts, pts[1:], strict=False))
+    assert all(b > a for a, b in itertools.pairwise(pts))
     assert pts[-1] == pytest.approx((N - 1) / FPS, abs=0.3)  # read in real time, like a camera
     assert all((f.wall_time - stream.start_time).total_seconds() == pytest.approx(f.pts, abs=1e-3) for f in frames)
     assert stream.fps == FPS and stream.frame_size == (W, H)

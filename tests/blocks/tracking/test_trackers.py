@@ -124,12 +124,12 @@ def test_botsort_without_motion_compensation():
 
 def test_botsort_offers_no_reid():
     assert "with_reid" not in BotSort.Config.model_fields
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="with_reid"):
         BotSort.Config(with_reid=True)
 
 
 def test_low_threshold_above_high_is_refused():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="must not be above track_high_thresh"):
         ByteTrack.Config(track_high_thresh=0.3, track_low_thresh=0.5)
 
 

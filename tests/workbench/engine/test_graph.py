@@ -147,7 +147,7 @@ def test_a_block_failing_to_start_closes_those_already_started():
     data["nodes"].append({"id": "sink2", "type": "sinks/toy@v1", "config": {"fail_on_start": True}})
     data["edges"].append({"from": "sink.events", "to": "sink2.events"})  # sink starts before sink2
     ToySink.started.clear()
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="disk gone"):
         compiled(data).open_stream(ctx())
     assert [state.finished for state in ToySink.started] == [True]
 

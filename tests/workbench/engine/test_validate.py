@@ -99,8 +99,8 @@ def test_cycle_is_named():
 
 def test_no_source_and_duplicate_ids_and_input_fed_twice():
     data = toy_spec_dict()
-    data["nodes"] = data["nodes"][1:] + [dict(data["nodes"][1])]
-    data["edges"] = data["edges"][1:] + [{"from": "det.detections", "to": "trk.detections"}]
+    data["nodes"] = [*data["nodes"][1:], dict(data["nodes"][1])]
+    data["edges"] = [*data["edges"][1:], {"from": "det.detections", "to": "trk.detections"}]
     found = {p.code for p in problems_of(data)}
     assert {"no_source", "duplicate_node", "input_fed_twice"} <= found
 

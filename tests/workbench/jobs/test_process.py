@@ -92,9 +92,9 @@ def test_interrupt_on_sigterm_raises_keyboard_interrupt_and_gives_back_the_previ
     previous = interrupt_on_sigterm()
     try:
         assert previous == {signal.SIGTERM: before}
-        with pytest.raises(KeyboardInterrupt):
+        with pytest.raises(KeyboardInterrupt):  # noqa: PT012 - the handler runs at the next bytecode: the sleep
             os.kill(os.getpid(), signal.SIGTERM)
-            time.sleep(5)  # the handler runs at the next bytecode; the sleep is interrupted
+            time.sleep(5)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)

@@ -44,7 +44,7 @@ def human_size(size_bytes: int) -> str:
 
 def human_duration(seconds: float) -> str:
     """`0:04`, `12:30`, `1:02:03`: minutes and seconds, hours when needed."""
-    total = int(round(max(seconds, 0.0)))
+    total = round(max(seconds, 0.0))
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

@@ -13,7 +13,8 @@ from typing import Any
 import pandas as pd
 from pydantic import ValidationError
 
-from workbench.apps.ui.forms import FieldSpec, field_specs, model_choices
+from workbench.apps.ui.field_values import FieldSpec, field_specs
+from workbench.apps.ui.forms import model_choices
 from workbench.core.errors import Problem, WorkbenchError
 from workbench.core.i18n import has, t
 from workbench.core.safe_yaml import load_yaml_text

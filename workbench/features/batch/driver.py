@@ -140,7 +140,7 @@ def _gather(ray: Any, ref: Any, clip: Clip, record: ClipRecord, out: Path, attem
         cause = exc.cause if isinstance(getattr(exc, "cause", None), ClipFailed) else None
         info = cause.info if cause else {"problems": [{"code": "block_crashed", "params": {"detail": str(exc)[:500]}}]}
         return _failed(record, out, clip.name, info, attempt, retries)
-    except Exception as exc:  # noqa: BLE001 - the worker or its node died
+    except Exception as exc:
         info = {"problems": [{"code": "batch_worker_lost", "params": {"detail": f"{type(exc).__name__}: {exc}"[:500]}}]}
         return _failed(record, out, clip.name, info, attempt, retries)
     folder = _fresh_folder(out, clip.name, record)

@@ -100,7 +100,7 @@ def uniform(clip: Clip | str, every_s: float = 1.0, library: ClipLibrary | None 
         raise _problem("sampling_bad_interval", "every", every=every_s)
     step = every_s * clip.fps
     count = int(np.floor((clip.frame_count - 1) / step + 1e-9)) + 1
-    indices = sorted({min(int(round(k * step)), clip.frame_count - 1) for k in range(count)})
+    indices = sorted({min(round(k * step), clip.frame_count - 1) for k in range(count)})
     return [_ref(clip, i, "uniform") for i in indices]
 
 
@@ -211,7 +211,7 @@ def model_driven(clip: Clip | str, detect: Detect, band: tuple[float, float] = (
     low, high = band
     if not 0 <= low < high <= 1:
         raise _problem("sampling_bad_band", "band", low=low, high=high)
-    stride = max(1, int(round(every_s * clip.fps))) if every_s else 1
+    stride = max(1, round(every_s * clip.fps)) if every_s else 1
     size = (clip.width, clip.height)
     check = _TrackerCheck(clip.fps / stride, size, border) if tracker else None
     scored: list[tuple[float, int, str]] = []
@@ -226,7 +226,7 @@ def model_driven(clip: Clip | str, detect: Detect, band: tuple[float, float] = (
             reason += f" lost={d.lost} new={d.new} unmatched={d.unmatched}"
         if score > 0:
             scored.append((score, index, reason))
-    gap = max(1, int(round(min_gap_s * clip.fps)))
+    gap = max(1, round(min_gap_s * clip.fps))
     chosen: list[tuple[float, int, str]] = []
     for score, index, reason in sorted(scored, key=lambda s: (-s[0], s[1])):
         if len(chosen) >= max_frames:

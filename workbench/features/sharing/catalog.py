@@ -47,7 +47,7 @@ class Entry:
         m = self.release.manifest if self.release else None
         if (tag or task) and m is None:
             return False
-        if tag and tag not in m.tags or task and m.task != task:
+        if (tag and tag not in m.tags) or (task and m.task != task):
             return False
         words = [self.name, self.district] + (
             [m.title.en, m.title.zh, m.description.en, m.description.zh, *m.tags] if m else [])

@@ -29,7 +29,7 @@ def unfinished_uploads(client: Minio, bucket: str, prefix: str) -> Iterator[Uplo
     """Unfinished multipart uploads whose key starts with `prefix` (all pages)."""
     key_marker = upload_marker = None
     while True:
-        page = client._list_multipart_uploads(  # noqa: SLF001
+        page = client._list_multipart_uploads(
             bucket, prefix=prefix, key_marker=key_marker, upload_id_marker=upload_marker)
         yield from page.uploads
         if not page.is_truncated or not page.uploads:
@@ -41,7 +41,7 @@ def _parts(client: Minio, bucket: str, key: str, upload_id: str) -> dict[int, Pa
     found: dict[int, Part] = {}
     marker = None
     while True:
-        page = client._list_parts(bucket, key, upload_id, part_number_marker=marker)  # noqa: SLF001
+        page = client._list_parts(bucket, key, upload_id, part_number_marker=marker)
         found.update((p.part_number, p) for p in page.parts)
         if not page.is_truncated or not page.parts:
             return found
@@ -79,7 +79,7 @@ def put_in_parts(client: Minio, bucket: str, key: str, path: Path, part_size: in
                 raise
             upload_id = None
     if not upload_id:
-        upload_id = client._create_multipart_upload(  # noqa: SLF001
+        upload_id = client._create_multipart_upload(
             bucket, key, {"Content-Type": "application/octet-stream"})
     sent = sum(sizes[n] for n in done)
     if progress:
@@ -89,7 +89,7 @@ def put_in_parts(client: Minio, bucket: str, key: str, path: Path, part_size: in
         with open(path, "rb") as f:
             f.seek((n - 1) * part_size)
             data = f.read(sizes[n])
-        return n, client._upload_part(bucket, key, data, None, upload_id, n)  # noqa: SLF001
+        return n, client._upload_part(bucket, key, data, None, upload_id, n)
 
     with ThreadPoolExecutor(parallel) as pool:  # progress is reported from the caller's thread
         futures = [pool.submit(upload, n) for n in sizes if n not in done]
@@ -103,8 +103,8 @@ def put_in_parts(client: Minio, bucket: str, key: str, path: Path, part_size: in
             for future in futures:
                 future.cancel()
             raise
-    client._complete_multipart_upload(  # noqa: SLF001
+    client._complete_multipart_upload(
         bucket, key, upload_id, [Part(part_number=n, etag=done[n]) for n in sorted(done)])
     for stale in previous[:-1]:  # older unfinished attempts at the same key
         with contextlib.suppress(S3Error):
-            client._abort_multipart_upload(bucket, key, stale.upload_id)  # noqa: SLF001
+            client._abort_multipart_upload(bucket, key, stale.upload_id)

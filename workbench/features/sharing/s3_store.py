@@ -111,7 +111,7 @@ class S3Store:
         for attempt in range(6):
             with self._mapped(key, "write"):
                 try:
-                    self._client._put_object(self.bucket, key, data, headers={  # noqa: SLF001 - public put_object
+                    self._client._put_object(self.bucket, key, data, headers={
                         "If-None-Match": "*", "Content-Type": "application/octet-stream"})  # cannot send it
                     return True
                 except S3Error as exc:
@@ -214,7 +214,7 @@ class S3Store:
             for error in self._client.remove_objects(self.bucket, keys):
                 raise self._error(error.code, error.message, error.name or prefix, "delete")
             for upload in unfinished_uploads(self._client, self.bucket, prefix):
-                self._client._abort_multipart_upload(self.bucket, upload.object_name, upload.upload_id)  # noqa: SLF001
+                self._client._abort_multipart_upload(self.bucket, upload.object_name, upload.upload_id)
 
     def put_file(self, key: str, path: Path, progress: Progress | None = None) -> None:
         check_key(key)

@@ -39,7 +39,7 @@ class Look:
         out *= 255.0
         if self.noise_sigma > 0:
             rng = np.random.default_rng(seed)
-            out += rng.normal(0.0, self.noise_sigma, out.shape[:2] + (1,)).astype(np.float32)
+            out += rng.normal(0.0, self.noise_sigma, (*out.shape[:2], 1)).astype(np.float32)
         return np.clip(out, 0, 255).astype(np.uint8)
 
 

@@ -36,7 +36,7 @@ class Scenario:
 
     @property
     def frame_count(self) -> int:
-        return int(round(self.duration * self.fps))
+        return round(self.duration * self.fps)
 
     def times(self) -> np.ndarray:
         """Presentation time of every frame: frame i is shown at i / fps seconds."""

@@ -69,8 +69,8 @@ class EpochProgress:
     batch: int = 0
     batches: int = 0
     losses: dict[str, float] = field(default_factory=dict)
-    mAP50: float | None = None  # noqa: N815 - the metric's usual name
-    mAP50_95: float | None = None  # noqa: N815
+    mAP50: float | None = None
+    mAP50_95: float | None = None
     seconds_per_epoch: float | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
 

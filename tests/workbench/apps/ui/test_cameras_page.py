@@ -128,7 +128,7 @@ def test_a_camera_group_started_on_the_page_shows_health_and_stops(home, traffic
     assert any(t("app.cameras.state.stopped", "zh") in c.value for c in zh.caption)
 
 
-@pytest.mark.parametrize("rows, where", [
+@pytest.mark.parametrize(("rows", "where"), [
     ([{"id": "cam", "url": "rtsp://10.0.0.1/a"}, {"id": "cam", "url": "rtsp://10.0.0.1/b"}], "cameras"),
     ([{"id": "gate 1", "url": "rtsp://10.0.0.1/a"}], "cameras.0.id"),
 ])

@@ -86,7 +86,7 @@ def test_dedupe_drops_a_still_picture_down_to_one_frame(lib, still_video):
     kept = view.run_sampling(clip, view.SamplingOptions("uniform", every_s=0.2, dedupe=True), lib)
     every = view.run_sampling(clip, view.SamplingOptions("uniform", every_s=0.2, dedupe=False), lib)
     assert len(every.refs) == 10 and [r.frame_index for r in kept.refs] == [0]
-    r, g, b = kept.thumbs[0][5, 5]
+    r, _g, b = kept.thumbs[0][5, 5]
     assert r < 40 and b > 170  # RGB for st.image (the video is BGR 200, 60, 10)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from toy_blocks import toy_registry, toy_spec_dict
 
 from workbench.apps.ui import library
@@ -76,19 +77,13 @@ def test_saving_refuses_bad_names_and_save_as_never_overwrites(tmp_path, monkeyp
     monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path))
     spec = parse_spec(toy_spec_dict())
     for bad in ("../escape", "a b", ""):
-        try:
+        with pytest.raises(library.PipelineInvalid) as refused:
             library.save_pipeline(spec, bad)
-        except library.PipelineInvalid as exc:
-            assert exc.problems[0].code == "pipeline_file_name"
-        else:
-            raise AssertionError(f"{bad!r} was accepted")
+        assert refused.value.problems[0].code == "pipeline_file_name", bad
     library.save_pipeline(spec, "计数线")
-    try:
+    with pytest.raises(library.PipelineInvalid) as refused:
         library.save_pipeline(spec, "计数线", overwrite=False)
-    except library.PipelineInvalid as exc:
-        assert exc.problems[0].code == "pipeline_exists"
-    else:
-        raise AssertionError("save as overwrote an existing pipeline")
+    assert refused.value.problems[0].code == "pipeline_exists"
     assert library.free_name("计数线") == "计数线_2"
     save_spec(spec, tmp_path / "pipelines" / "broken.yaml")
     (tmp_path / "pipelines" / "broken.yaml").write_text("nodes: [", encoding="utf-8")

@@ -9,20 +9,17 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from workbench.apps.ui.forms import (
+from workbench.apps.ui.field_values import (
     MISSING,
     FieldSpec,
     FormInputError,
     NotRepresentable,
     apply_value,
-    class_suggestions,
-    field_help,
-    field_label,
     field_specs,
     from_widget,
-    model_choices,
     to_widget,
 )
+from workbench.apps.ui.forms import class_suggestions, field_help, field_label, model_choices
 from workbench.apps.ui.geometry import line_object
 from workbench.core.i18n import add_messages, has
 from workbench.core.registry import default_registry

@@ -124,7 +124,7 @@ def test_a_drawn_counting_line_shows_which_way_is_in():
     shown = with_in_arrow(frame, line, config, "zh")
     assert not frame.any(), "the frame itself is untouched"
     amber = np.all(np.abs(shown.astype(int) - ARROW) < 30, axis=2)
-    ys, xs = np.nonzero(amber)
+    _ys, xs = np.nonzero(amber)
     assert in_normal(config["start"], config["end"]) == (1.0, 0.0)
     assert xs.max() > 160 + 20 and xs.min() >= 160 - 25, "the arrow head lies on the right of the line"
     assert with_in_arrow(frame, line, {"start": [1, 1]}, "zh") is frame, "nothing to show before both ends exist"

@@ -128,7 +128,7 @@ def test_import_installs_pipeline_and_lists_site_settings_to_redraw(registry):
     entry = by_ref(registry)[f"{GATE}@1.0.1"]
     seen = []
     progress = view.ByteProgress(entry.release.manifest, lambda f, path: seen.append(f))
-    pulled, installed = view.import_version(registry, entry, progress)
+    _pulled, installed = view.import_version(registry, entry, progress)
     assert seen[-1] == pytest.approx(1.0) and seen == sorted(seen)
     assert installed.pipeline == view.installed_pipeline(entry.release.manifest)
     assert view.is_imported(entry.release.manifest)

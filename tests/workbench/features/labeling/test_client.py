@@ -28,7 +28,7 @@ def test_unreachable_server_names_the_url():
 
 def test_a_web_server_that_is_not_label_studio():
     class NotFound(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):
             self.send_response(404)
             self.send_header("Content-Type", "text/html")
             self.end_headers()

@@ -95,7 +95,7 @@ def test_a_pipeline_without_models_bundles_without_weights(tmp_path):
     assert verify_files(folder, manifest) == []
 
 
-@pytest.mark.parametrize("node_type, code", [("rules/line_crossing", "bundle_block_unpinned"),
+@pytest.mark.parametrize(("node_type", "code"), [("rules/line_crossing", "bundle_block_unpinned"),
                                              ("rules/line_crossing@v9", "unknown_block")])
 def test_unpinned_or_unknown_blocks_are_refused(zoo_home, tmp_path, node_type, code):
     data = yolo_pipeline().to_dict()

@@ -123,7 +123,7 @@ def test_publishing_a_published_version_again_exits_1_without_a_traceback(user, 
                           text=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[4])}, timeout=300)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert problem.message("en") in done.stderr
-    code, out, _ = cli(capsys, "registry", "list", "--json", "--all-versions")
+    _code, out, _ = cli(capsys, "registry", "list", "--json", "--all-versions")
     (entry,) = json.loads(out)
     assert entry["description"] == DESCRIPTION and entry["trust"] == "trusted"  # the published version is unchanged
 

@@ -50,7 +50,7 @@ def test_s3_url_with_endpoint_and_credentials_is_an_s3_store():
     assert https.secure and https.endpoint == "https://s3.example.org"
 
 
-@pytest.mark.parametrize("changes,code,field", [
+@pytest.mark.parametrize(("changes", "code", "field"), [
     ({"WORKBENCH_REGISTRY_URL": "http://10.0.0.5:9000/algorithms"}, "registry_bad_url", "WORKBENCH_REGISTRY_URL"),
     ({"WORKBENCH_REGISTRY_URL": "minio://algorithms"}, "registry_bad_url", "WORKBENCH_REGISTRY_URL"),
     ({"WORKBENCH_REGISTRY_URL": "s3://Algorithms_2"}, "registry_bad_url", "WORKBENCH_REGISTRY_URL"),

@@ -84,7 +84,7 @@ def test_a_file_entry_from_another_district_is_checked(change):
     assert "files" in err.value.problems[0].params["detail"]
 
 
-@pytest.mark.parametrize("field, value", [
+@pytest.mark.parametrize(("field", "value"), [
     ("name", "Truck Count"), ("district", "-haidian"), ("version", "1.2"), ("version", "01.2.3"),
     ("version", "1.2.3-beta"), ("created", "yesterday"), ("evaluation", {"detection": {"map50": float("nan")}}),
 ])

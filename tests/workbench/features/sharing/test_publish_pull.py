@@ -139,7 +139,7 @@ def _tamper(store, key: str, data: bytes) -> None:
     else:
         import io
 
-        store._client.put_object(store.bucket, key, io.BytesIO(data), len(data))  # noqa: SLF001
+        store._client.put_object(store.bucket, key, io.BytesIO(data), len(data))
 
 
 def test_one_flipped_byte_in_the_weights_refuses_the_pull(home, store, tiny_weights, tmp_path):

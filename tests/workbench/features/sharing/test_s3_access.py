@@ -78,7 +78,7 @@ def test_a_district_cannot_start_a_large_upload_under_another_prefix(server, tmp
     assert server.minio()._list_multipart_uploads(BUCKET, prefix="south/").uploads == []
 
 
-@pytest.mark.parametrize("which,field", [("secret", "WORKBENCH_REGISTRY_SECRET_KEY"),
+@pytest.mark.parametrize(("which", "field"), [("secret", "WORKBENCH_REGISTRY_SECRET_KEY"),
                                          ("access", "WORKBENCH_REGISTRY_ACCESS_KEY")])
 def test_wrong_credentials_are_refused(server, which, field):
     access, secret = server.identities["north"]

@@ -49,7 +49,7 @@ def _mutations(value: Any) -> list[Any]:
     if isinstance(value, dict):
         return [{**value, k: m} for k in value for m in _mutations(value[k])]
     if isinstance(value, list):
-        return [value[:i] + [m] + value[i + 1:] for i in range(len(value)) for m in _mutations(value[i])]
+        return [[*value[:i], m, *value[i + 1:]] for i in range(len(value)) for m in _mutations(value[i])]
     if isinstance(value, bool) or value is None:
         return []
     if isinstance(value, int | float):

@@ -21,7 +21,7 @@ def test_form_values_are_frozen():
         TrainConfig().epochs = 5  # type: ignore[misc]
 
 
-@pytest.mark.parametrize("text,kind", [
+@pytest.mark.parametrize(("text", "kind"), [
     ("yolo11n", "zoo"), ("site-muck-truck", "zoo"), ("models:/trucks@champion", "registry"),
     ("models:/trucks/3", "registry"), ("yolo11n.yaml", "architecture"), ("/data/best.pt", "file"),
 ])
@@ -35,7 +35,7 @@ def test_bad_base_model_is_refused(text):
         TrainConfig(base_model=text)
 
 
-@pytest.mark.parametrize("field,value", [("epochs", 0), ("imgsz", 100), ("batch", 0), ("device", "gpu"),
+@pytest.mark.parametrize(("field", "value"), [("epochs", 0), ("imgsz", 100), ("batch", 0), ("device", "gpu"),
                                          ("preset", "heavy"), ("model_name", "has space")])
 def test_out_of_range_values_are_refused(field, value):
     with pytest.raises(ValidationError):

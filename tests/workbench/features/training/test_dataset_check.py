@@ -108,8 +108,11 @@ def test_corrupt_image_and_bad_label_are_named(tiny_dataset: Path):
     assert images[0].name in params["files"] and images[1].name in params["files"]
 
 
-@pytest.mark.parametrize("content,code", [(None, "train_data_missing"), ("names: [car]\n", "train_data_yaml_invalid"),
-                                          ("train: [unclosed\n", "train_data_yaml_invalid")])
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [(None, "train_data_missing"), ("names: [car]\n", "train_data_yaml_invalid"),
+     ("train: [unclosed\n", "train_data_yaml_invalid")],
+)
 def test_unusable_data_yaml(tmp_path: Path, content, code):
     path = tmp_path / "data.yaml"
     if content is not None:

@@ -59,7 +59,7 @@ def test_one_run_with_params_metrics_and_dataset_version(trained):
 
 @pytest.mark.slow
 def test_model_registered_as_candidate_with_weights_and_onnx(trained, tmp_path: Path):
-    home, result, _, _ = trained
+    _home, result, _, _ = trained
     mlflow = client(configured_uri())
     version = mlflow.get_model_version_by_alias(NAME, "candidate")
     assert str(version.version) == "1" == result.version and version.run_id == result.run_id
@@ -109,7 +109,7 @@ def test_cancel_mid_training_registers_nothing(trained):
 
     from workbench.features.training.jobs import cancel_training, job_dir, start_training, training_status
 
-    home, first, _, _ = trained
+    _home, first, _, _ = trained
     config = TrainConfig(base_model=f"models:/{NAME}@candidate", model_name=NAME, epochs=20, imgsz=160, batch=4,
                          device="cpu", patience=0)
     job = start_training(config, first_dataset(first))
