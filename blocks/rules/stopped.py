@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from pydantic import Field
 
-from blocks.rules._common import (
-    EPS,
-    POLYGON_HELP,
-    Polygon,
-    TrackRuleConfig,
-    ZoneTracks,
-    anchors,
-    inside,
-    select,
-    track_event,
-    zone_overlay,
-    zone_tracks,
-)
-from workbench.core.block import Block, Overlay, StreamContext
-from workbench.core.frames import Frame
+from blocks.rules._common import EPS, POLYGON_HELP, Polygon, TrackRuleConfig
+from blocks.rules._zone_rule import Sighting, TrackZoneRule
+from workbench.core.events import Event
 from workbench.core.kinds import Kind, Port
 
 MOVE_FRAMES = 3  # observations in a row away from the resting point that count as moving (one glitch does not)
@@ -61,33 +47,19 @@ class Stop:
             self.centre += (point - self.centre) / self.samples
 
 
-class StoppedObject(Block[StoppedConfig]):
+class StoppedObject(TrackZoneRule[StoppedConfig, Stop]):
     """Raise one stopped event per stop when a track stays put for min_seconds (value = seconds stopped)."""
 
     type_id = "rules/stopped@v1"
     Config = StoppedConfig
-    inputs = (Port("tracks", Kind.TRACKS, description="Tracked objects"),)
     outputs = (Port("events", Kind.EVENTS, description="One stopped event per stop episode"),)
-    site_fields = ("polygon",)
+    new_record = Stop
 
-    def start(self, ctx: StreamContext | None = None) -> ZoneTracks[Stop]:
-        return zone_tracks(self.config, self.config.polygon, Stop)
-
-    def process(self, state: ZoneTracks[Stop], frame: Frame, inputs: Mapping[str, Any]) -> dict[str, Any]:
-        cfg = self.config
-        tracks = select(inputs["tracks"], cfg, self.node_id)
-        points, in_zone = anchors(tracks, cfg.anchor), inside(state.zone, tracks)
-        events = []
-        for i, tid in enumerate(tracks.tracker_id):
-            stop = state.tracks.see(tid, frame.pts)
-            stop.update(frame.pts, points[i], cfg.max_movement_px)
-            seconds = frame.pts - stop.since
-            if in_zone[i] and not stop.reported and stop.away == 0 and seconds >= cfg.min_seconds - EPS:
-                stop.reported = True
-                events.append(track_event(self.node_id, frame, "stopped", tracks, i, cfg.name,
-                                          value=round(seconds, 3)))
-        state.tracks.forget_stale(frame.pts)
-        return {"events": tuple(events)}
-
-    def overlays(self) -> list[Overlay]:
-        return zone_overlay(self.node_id, self.config.polygon, self.config.name)
+    def observe(self, record: Stop, seen: Sighting) -> Event | None:
+        pts = seen.frame.pts
+        record.update(pts, seen.point, self.config.max_movement_px)
+        seconds = pts - record.since
+        if not seen.inside or record.reported or record.away or seconds < self.config.min_seconds - EPS:
+            return None
+        record.reported = True
+        return self.event("stopped", seen, value=round(seconds, 3))

@@ -3,28 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 from pydantic import Field, field_validator
 
-from blocks.rules._common import (
-    POLYGON_HELP,
-    Motion,
-    Polygon,
-    TrackRuleConfig,
-    WatchedMotion,
-    ZoneTracks,
-    anchors,
-    inside,
-    select,
-    track_event,
-    zone_overlay,
-    zone_tracks,
-)
-from workbench.core.block import Block, Overlay, StreamContext
-from workbench.core.frames import Frame
+from blocks.rules._common import POLYGON_HELP, Motion, Polygon, TrackRuleConfig
+from blocks.rules._zone_rule import MotionRule
 from workbench.core.kinds import Kind, Port
 
 
@@ -49,18 +34,14 @@ class WrongWayConfig(TrackRuleConfig):
         return v
 
 
-class WrongWay(Block[WrongWayConfig]):
+class WrongWay(MotionRule[WrongWayConfig]):
     """Raise one wrong_way event per track whose recent motion points against the expected direction (value = angle)."""
 
     type_id = "rules/wrong_way@v1"
     Config = WrongWayConfig
-    inputs = (Port("tracks", Kind.TRACKS, description="Tracked objects"),)
     outputs = (Port("events", Kind.EVENTS, description="One wrong_way event per track going the wrong way"),)
     site_fields = ("polygon", "expected_direction")
-
-    def start(self, ctx: StreamContext | None = None) -> ZoneTracks[WatchedMotion]:
-        cfg = self.config
-        return zone_tracks(cfg, cfg.polygon, lambda: WatchedMotion(Motion(cfg.window_seconds)))
+    event_type = "wrong_way"
 
     def angle_deg(self, motion: Motion) -> float | None:
         """Angle between the motion over the window and the expected direction; None if it barely moved."""
@@ -72,24 +53,6 @@ class WrongWay(Block[WrongWayConfig]):
         cos = float(np.dot(moved, expected)) / (length * float(np.hypot(*expected)))
         return math.degrees(math.acos(max(-1.0, min(1.0, cos))))
 
-    def process(self, state: ZoneTracks[WatchedMotion], frame: Frame, inputs: Mapping[str, Any]) -> dict[str, Any]:
-        cfg = self.config
-        tracks = select(inputs["tracks"], cfg, self.node_id)
-        points, in_zone = anchors(tracks, cfg.anchor), inside(state.zone, tracks)
-        events = []
-        for i, tid in enumerate(tracks.tracker_id):
-            heading = state.tracks.see(tid, frame.pts)
-            if not in_zone[i]:
-                heading.motion.clear()
-                continue
-            heading.motion.add(frame.pts, points[i])
-            angle = self.angle_deg(heading.motion)
-            if angle is not None and angle > cfg.max_angle_deg and not heading.reported:
-                heading.reported = True
-                events.append(track_event(self.node_id, frame, "wrong_way", tracks, i, cfg.name,
-                                          value=round(angle, 1)))
-        state.tracks.forget_stale(frame.pts)
-        return {"events": tuple(events)}
-
-    def overlays(self) -> list[Overlay]:
-        return zone_overlay(self.node_id, self.config.polygon, self.config.name)
+    def judge(self, motion: Motion) -> dict[str, Any] | None:
+        angle = self.angle_deg(motion)
+        return None if angle is None or angle <= self.config.max_angle_deg else {"value": round(angle, 1)}

@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
-from blocks.rules._common import (
-    POLYGON_HELP,
-    Debounced,
-    Polygon,
-    TrackRuleConfig,
-    ZoneTracks,
-    inside,
-    select,
-    track_event,
-    zone_overlay,
-    zone_tracks,
-)
-from workbench.core.block import Block, Overlay, StreamContext
-from workbench.core.frames import Frame
+from blocks.rules._common import POLYGON_HELP, Debounced, Polygon, TrackRuleConfig
+from blocks.rules._zone_rule import Sighting, TrackZoneRule
+from workbench.core.events import Event
 from workbench.core.kinds import Kind, Port
 
 
@@ -36,34 +24,21 @@ class ZoneEnterExitConfig(TrackRuleConfig):
         "video); off = only tracks seen outside first and then inside count as entering. Exits are raised either way"))
 
 
-class ZoneEnterExit(Block[ZoneEnterExitConfig]):
+class ZoneEnterExit(TrackZoneRule[ZoneEnterExitConfig, Debounced]):
     """Raise zone_enter when a track comes into the zone and zone_exit (value = seconds inside) when it leaves."""
 
     type_id = "rules/zone_enter_exit@v1"
     Config = ZoneEnterExitConfig
-    inputs = (Port("tracks", Kind.TRACKS, description="Tracked objects"),)
     outputs = (Port("events", Kind.EVENTS, description="zone_enter and zone_exit events"),)
-    site_fields = ("polygon",)
+    new_record = Debounced
 
-    def start(self, ctx: StreamContext | None = None) -> ZoneTracks[Debounced]:
-        return zone_tracks(self.config, self.config.polygon, Debounced)
-
-    def process(self, state: ZoneTracks[Debounced], frame: Frame, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    def observe(self, record: Debounced, seen: Sighting) -> Event | None:
         cfg = self.config
-        tracks = select(inputs["tracks"], cfg, self.node_id)
-        events = []
-        for i, (tid, now_inside) in enumerate(zip(tracks.tracker_id, inside(state.zone, tracks), strict=True)):
-            membership = state.tracks.see(tid, frame.pts)
-            before, entered_at = membership.state, membership.since
-            if not membership.update(now_inside, frame.pts, cfg.min_frames):
-                continue
-            if membership.state and "enter" in cfg.events and (before is not None or cfg.count_initial):
-                events.append(track_event(self.node_id, frame, "zone_enter", tracks, i, cfg.name, direction="in"))
-            elif not membership.state and before and "exit" in cfg.events:
-                events.append(track_event(self.node_id, frame, "zone_exit", tracks, i, cfg.name, direction="out",
-                                          value=round(membership.since - entered_at, 3)))
-        state.tracks.forget_stale(frame.pts)
-        return {"events": tuple(events)}
-
-    def overlays(self) -> list[Overlay]:
-        return zone_overlay(self.node_id, self.config.polygon, self.config.name)
+        before, entered_at = record.state, record.since
+        if not record.update(seen.inside, seen.frame.pts, cfg.min_frames):
+            return None
+        if record.state and "enter" in cfg.events and (before is not None or cfg.count_initial):
+            return self.event("zone_enter", seen, direction="in")
+        if not record.state and before and "exit" in cfg.events:
+            return self.event("zone_exit", seen, direction="out", value=round(record.since - entered_at, 3))
+        return None
