@@ -14,9 +14,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field
 
 from workbench.core.block import BlockConfig, LiveHandle, SourceBlock, VideoStream
+from workbench.core.config_checks import not_below
 from workbench.core.errors import BlockError
 from workbench.core.frames import Frame
 from workbench.core.i18n import t
@@ -63,13 +64,7 @@ class StreamConfig(BlockConfig):
                            "(off: as fast as it decodes)")
     start_time: datetime | None = Field(None, description="Clock time of the first frame (empty = now)")
 
-    @field_validator("reconnect_max_s")
-    @classmethod
-    def _max_not_below_initial(cls, value: float, info: ValidationInfo) -> float:
-        initial = info.data.get("reconnect_initial_s")
-        if initial is not None and value < initial:
-            raise ValueError(f"reconnect_max_s ({value} s) must be at least reconnect_initial_s ({initial} s)")
-        return value
+    _max_not_below_initial = not_below("reconnect_max_s", "reconnect_initial_s", unit="s")
 
 
 class StreamSource(SourceBlock[StreamConfig]):

@@ -17,9 +17,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 import supervision as sv
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field
 
 from workbench.core.block import Block, BlockConfig, StreamContext
+from workbench.core.config_checks import not_above
 from workbench.core.events import EVENT_TRAJECTORY_POINTS
 from workbench.core.frames import Frame
 from workbench.core.kinds import Kind, Port
@@ -61,13 +62,7 @@ class TrackerConfig(BlockConfig):
         description="Bottom-centre points kept per track for rules and drawing (the newest are kept); events carry "
         f"only the newest {EVENT_TRAJECTORY_POINTS}")
 
-    @field_validator("track_low_thresh")
-    @classmethod
-    def _low_below_high(cls, low: float, info: ValidationInfo) -> float:
-        high = info.data.get("track_high_thresh")
-        if high is not None and low > high:
-            raise ValueError(f"track_low_thresh ({low}) must not be above track_high_thresh ({high})")
-        return low
+    _low_below_high = not_above("track_low_thresh", "track_high_thresh")
 
 
 @dataclass

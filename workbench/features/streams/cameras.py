@@ -18,9 +18,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from workbench.core.block import SourceBlock
+from workbench.core.config_checks import not_below
 from workbench.core.errors import PipelineInvalid, Problem, WorkbenchError
 from workbench.core.registry import BlockRegistry, default_registry
 from workbench.core.safe_yaml import YamlSyntaxError, load_yaml_text
@@ -57,13 +58,7 @@ class RestartPolicy(BaseModel):
     reset_after_s: float = Field(60.0, gt=0, description="A run that lasted this long before failing counts as "
                                  "healthy: the next wait is initial_s again (s)")
 
-    @field_validator("max_s")
-    @classmethod
-    def _max_not_below_initial(cls, value: float, info: ValidationInfo) -> float:
-        initial = info.data.get("initial_s")
-        if initial is not None and value < initial:
-            raise ValueError(f"max_s ({value} s) must be at least initial_s ({initial} s)")
-        return value
+    _max_not_below_initial = not_below("max_s", "initial_s", unit="s")
 
     def next_wait(self, previous: float | None, ran_s: float) -> float:
         """The wait before the next restart, given the last wait (None: none yet) and how long the run lasted."""
