@@ -1,8 +1,7 @@
 """Helpers shared by the sink blocks: where in the run folder a sink writes, and plain file-name settings.
 
 Every file or folder a sink writes goes through `workbench.core.write_paths.writable_path` (the run folder, or a folder
-the
-operator's policy lists in write_dirs; symlinks and '..' resolved first).
+the operator's policy lists in write_dirs; symlinks and '..' resolved first).
 """
 
 from __future__ import annotations
@@ -10,6 +9,9 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 from workbench.core.block import StreamContext
 from workbench.core.errors import BlockError
@@ -24,6 +26,9 @@ def plain_name(value: str) -> str:
     if not value or value in (".", "..") or not _PLAIN.match(value):
         raise ValueError("must be a plain name without folders or the characters / \\ : * ? \" < > |")
     return value
+
+
+PlainName = Annotated[str, AfterValidator(plain_name)]  # a config field holding such a name
 
 
 def safe_part(value: object) -> str:

@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from blocks.sinks._common import plain_name, run_folder
+from blocks.sinks._common import PlainName, run_folder
 from workbench.core.block import Block, BlockConfig, StreamContext
 from workbench.core.errors import BlockError
 from workbench.core.events import CSV_COLUMNS, Event
@@ -20,16 +20,11 @@ from workbench.core.write_paths import writable_path
 
 
 class EventsFileConfig(BlockConfig):
-    name: str = Field("events", min_length=1, max_length=100,
+    name: PlainName = Field("events", min_length=1, max_length=100,
                       description="Base file name in the run folder: events -> events.jsonl / events.csv")
     formats: tuple[Literal["jsonl", "csv"], ...] = Field(
         ("jsonl", "csv"), min_length=1, max_length=2,
         description="Files to write: jsonl (one JSON object per line) and/or csv (opens in Excel, UTF-8 with BOM)")
-
-    @field_validator("name")
-    @classmethod
-    def _plain(cls, value: str) -> str:
-        return plain_name(value)
 
 
 @dataclass

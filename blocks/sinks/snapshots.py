@@ -11,9 +11,9 @@ from typing import Any
 
 import cv2
 import numpy as np
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from blocks.sinks._common import ensure_writable, plain_name, safe_part
+from blocks.sinks._common import PlainName, ensure_writable, safe_part
 from workbench.core.block import Block, BlockConfig, StreamContext
 from workbench.core.errors import BlockError
 from workbench.core.events import Event
@@ -23,17 +23,12 @@ from workbench.core.write_paths import writable_path
 
 
 class SnapshotsConfig(BlockConfig):
-    folder: str = Field("snapshots", min_length=1, max_length=100,
+    folder: PlainName = Field("snapshots", min_length=1, max_length=100,
                         description="Folder inside the run folder that receives the JPEG crops")
     padding: float = Field(0.15, ge=0.0, le=2.0,
                            description="Margin added around the box, as a fraction of its width/height (0.15 = 15%)")
     max_size: int = Field(640, ge=32, le=4096, description="Longest side of a saved crop in pixels (larger are shrunk)")
     jpeg_quality: int = Field(90, ge=10, le=100, description="JPEG quality (10-100; higher = sharper, bigger files)")
-
-    @field_validator("folder")
-    @classmethod
-    def _plain(cls, value: str) -> str:
-        return plain_name(value)
 
 
 @dataclass

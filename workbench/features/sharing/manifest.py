@@ -11,10 +11,10 @@ import math
 import re
 from datetime import datetime
 from pathlib import PurePosixPath
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from packaging.version import InvalidVersion, Version
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from workbench.core.errors import Problem, WorkbenchError
 
@@ -60,6 +60,9 @@ def safe_relative_path(path: str) -> str:
     return path
 
 
+BundlePath = Annotated[str, AfterValidator(safe_relative_path)]  # a config field holding such a path
+
+
 def _finite(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError("metrics must be finite numbers; use null for an undefined metric")
@@ -95,29 +98,19 @@ class FileEntry(BaseModel):
     """One file of the bundle, as it must be found after download."""
 
     model_config = _record()
-    path: str = Field(description="Path relative to the bundle folder, '/'-separated, e.g. weights/trucks.onnx")
+    path: BundlePath = Field(description="Path relative to the bundle folder, '/'-separated, e.g. weights/trucks.onnx")
     sha256: str = Field(pattern=SHA256_PATTERN, description="Lower-case hex SHA-256 of the file's bytes")
     size: int = Field(ge=0, description="Size in bytes")
     role: FileRole = Field(description="What the file is: weights, model_card, evaluation, preview, pipeline, other")
-
-    @field_validator("path")
-    @classmethod
-    def _inside(cls, v: str) -> str:
-        return safe_relative_path(v)
 
 
 class ModelFile(BaseModel):
     """One weights file of a model."""
 
     model_config = _record()
-    path: str = Field(description="Path of the weights file in the bundle (also listed in `files`)")
+    path: BundlePath = Field(description="Path of the weights file in the bundle (also listed in `files`)")
     format: Literal["pt", "onnx"] = Field(description="pt (PyTorch checkpoint, a pickle) or onnx (preferred on load)")
     sha256: str = Field(pattern=SHA256_PATTERN, description="Lower-case hex SHA-256 of the weights file")
-
-    @field_validator("path")
-    @classmethod
-    def _inside(cls, v: str) -> str:
-        return safe_relative_path(v)
 
 
 class ModelRef(BaseModel):
