@@ -89,3 +89,19 @@ def operator_policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         return path
 
     return write
+
+
+@pytest.fixture
+def evil_pt(tmp_path: Path) -> tuple[Path, Path]:
+    """A checkpoint whose unpickling would create a marker file (stands for any command); returns (file, marker)."""
+    import torch
+
+    marker = tmp_path / "pwned"
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    path = tmp_path / "evil.pt"
+    torch.save({"model": Payload(), "train_args": {}}, path)
+    return path, marker

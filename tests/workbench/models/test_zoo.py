@@ -103,17 +103,8 @@ def test_changed_file_is_refused_until_imported_again(zoo_home, untrained_pt):
     assert zoo.resolve_weights("tiny") == cached
 
 
-def test_crafted_checkpoint_is_refused_and_never_runs(zoo_home, tmp_path):
-    import torch
-
-    marker = tmp_path / "pwned"
-
-    class Payload:
-        def __reduce__(self):
-            return (os.system, (f"touch {marker}",))
-
-    evil = tmp_path / "evil.pt"
-    torch.save({"model": Payload(), "train_args": {}}, evil)
+def test_crafted_checkpoint_is_refused_and_never_runs(zoo_home, evil_pt):
+    evil, marker = evil_pt
     for attempt in (lambda: zoo.import_weights(evil, "evil"), lambda: zoo.load_detector(evil, "det", "model")):
         with pytest.raises(BlockError) as err:
             attempt()

@@ -66,6 +66,17 @@ def _logged_dict(logged: Any) -> dict[str, Any]:
             "attached": logged.attached, "artifact": logged.artifact, "link": logged.link}
 
 
+def _log_and_output(result: Any, tracking: Any, log: str, args: argparse.Namespace) -> int:
+    """Record `result` in MLflow with tracking_log's function `log` when asked (`tracking`), then print it."""
+    logged = None
+    if tracking is not None:
+        from workbench.features.evaluation import tracking_log
+
+        logged = getattr(tracking_log, log)(result, run_id=args.mlflow_run, tracking=tracking)
+    _output(result.to_dict(), result.format_text(), logged, args.json)
+    return 0
+
+
 def _output(data: dict[str, Any], text: str, logged: Any, as_json: bool) -> None:
     if logged is not None:
         _print_warnings(logged.warnings)
@@ -90,13 +101,7 @@ def cmd_eval_events(args: argparse.Namespace) -> int:
         report = replay(args.pipeline, args.clip, args.truth, tolerance_s=args.tolerance,
                         classes=_classes(args.classes), start=args.start, end=args.end, out_dir=args.out,
                         region_map=_pairs(args.pair))
-    logged = None
-    if tracking is not None:
-        from workbench.features.evaluation.tracking_log import log_event_report
-
-        logged = log_event_report(report, run_id=args.mlflow_run, tracking=tracking)
-    _output(report.to_dict(), report.format_text(), logged, args.json)
-    return 0
+    return _log_and_output(report, tracking, "log_event_report", args)
 
 
 def _eval_training(args: argparse.Namespace) -> int:
@@ -128,13 +133,7 @@ def cmd_eval_detection(args: argparse.Namespace) -> int:
     with contextlib.redirect_stdout(sys.stderr):
         comparison = compare_models(args.data, args.model, imgsz=args.imgsz or 320, batch=args.batch,
                                     split=args.split)
-    logged = None
-    if tracking is not None:
-        from workbench.features.evaluation.tracking_log import log_detection_comparison
-
-        logged = log_detection_comparison(comparison, run_id=args.mlflow_run, tracking=tracking)
-    _output(comparison.to_dict(), comparison.format_text(), logged, args.json)
-    return 0
+    return _log_and_output(comparison, tracking, "log_detection_comparison", args)
 
 
 def _mlflow_options(p: argparse.ArgumentParser) -> None:

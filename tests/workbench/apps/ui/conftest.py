@@ -20,3 +20,14 @@ def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         mp.delenv("MLFLOW_TRACKING_URI", raising=False)
         generate("demo", home / "demo", seed=0)
         yield home
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory, untrained_pt: Path):
+    """A local-folder registry with releases from two districts (tests.workbench.apps.ui.share_registry)."""
+    from tests.workbench.apps.ui.share_registry import publish_registry, share_env
+
+    with pytest.MonkeyPatch.context() as mp:
+        home = tmp_path_factory.mktemp("share-home")
+        share_env(mp, home)
+        yield publish_registry(home, untrained_pt)

@@ -1,4 +1,4 @@
-"""The Share page in AppTest against a real local-folder registry (see test_share_view.publish_registry): browse and
+"""The Share page in AppTest against a real local-folder registry (see share_registry.publish_registry): browse and
 search, a refused import, an import adapted on the Build page, publishing from the page, and keys."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from streamlit.testing.v1 import AppTest
 
-from tests.workbench.apps.ui.test_share_view import GATE, PIPELINES, publish_registry, share_env
+from tests.workbench.apps.ui.share_registry import GATE, PIPELINES, share_env
 from workbench.apps.ui import share_view as view
 from workbench.core.i18n import t
 from workbench.core.paths import user_pipelines_dir
@@ -67,14 +67,6 @@ def _values(at: AppTest, kind: str) -> list[str]:
 
 def _rows(at: AppTest) -> set[str]:
     return {b.key.removeprefix("share_open::") for b in at.button if b.key.startswith("share_open::")}
-
-
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory: pytest.TempPathFactory, untrained_pt: Path):
-    with pytest.MonkeyPatch.context() as mp:
-        home = tmp_path_factory.mktemp("share-page-home")
-        share_env(mp, home)
-        yield publish_registry(home, untrained_pt)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
