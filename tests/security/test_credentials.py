@@ -48,6 +48,7 @@ def test_a_header_read_from_the_environment_is_fine_to_publish(tmp_path, monkeyp
     assert credential_problems(spec) == []
 
 
+@pytest.mark.slow  # starts a worker process
 def test_a_run_keeps_the_camera_password_out_of_its_files_and_page(tmp_path, monkeypatch):
     monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "home"))
     with socket.socket() as s:  # a camera address where nothing answers: the run fails at once, naming it

@@ -207,9 +207,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     lang = early.parse_known_args(argv)[0].lang
     if lang:
         os.environ["WORKBENCH_LANG"] = lang
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.lang:
         os.environ["WORKBENCH_LANG"] = args.lang
+    start, end = getattr(args, "start", None), getattr(args, "end", None)
+    if start is not None and end is not None and end <= start:  # every command with a --start/--end window
+        parser.error(t("cli.arg_end_after_start", start=start, end=end))
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)

@@ -245,6 +245,16 @@ def test_out_of_range_number_refused_in_chinese(pipeline, tmp_path):
     assert "--max-frames" in out.stderr and "必须大于或等于 1" in out.stderr, out.stderr
 
 
+@pytest.mark.parametrize("command", [("run", "{pipeline}", "--out", "{tmp}"),
+                                     ("eval", "events", "{pipeline}", "--clip", "c.mp4", "--truth", "t.json")])
+def test_an_end_not_after_the_start_is_refused_naming_both_options(command, pipeline, tmp_path):
+    filled = [a.format(pipeline=pipeline, tmp=tmp_path / "out") for a in command]
+    out = workbench("--lang", "zh", *filled, "--start", "5", "--end", "3")
+    assert out.returncode == 2 and "Traceback" not in out.stderr and out.stderr.startswith("usage:")
+    assert "--end（3.0 秒）必须晚于 --start（5.0 秒）" in out.stderr, out.stderr
+    assert not (tmp_path / "out").exists(), "nothing ran"
+
+
 def test_numbers_in_range_still_accepted(clip, pipeline, tmp_path):
     out = workbench("run", str(pipeline), "--source", str(clip), "--out", str(tmp_path / "r"), "--max-frames", "1",
                     "--stride", "1", "--start", "0", "--quiet")

@@ -40,6 +40,7 @@ def start_worker(tmp_path: Path, seconds: float) -> dict:
     return spawn([sys.executable, "-c", WORKER, str(tmp_path), str(seconds)], tmp_path / "worker.log")
 
 
+@pytest.mark.slow  # starts a worker process
 def test_a_spawned_worker_is_alive_then_dead_once_it_has_exited(tmp_path):
     info = start_worker(tmp_path, 1.0)
     assert set(info) == {"pid", "create_time"} and info["create_time"] > 0
@@ -69,6 +70,7 @@ def test_nothing_recorded_or_garbage_is_not_alive():
     assert process_facts(2**22 + 12345)["create_time"] == 0.0  # no such process: nothing to watch
 
 
+@pytest.mark.slow  # starts a worker process
 def test_sigterm_interrupts_the_worker_which_still_ends_in_order(tmp_path):
     info = start_worker(tmp_path, 60.0)
     wait_for((tmp_path / "ready").exists)
@@ -77,6 +79,7 @@ def test_sigterm_interrupts_the_worker_which_still_ends_in_order(tmp_path):
     assert (tmp_path / "ended").read_text() == "interrupted"
 
 
+@pytest.mark.slow  # starts a worker process
 def test_a_worker_that_ignores_sigterm_is_killed_after_the_timeout(tmp_path):
     code = "import signal, time, pathlib, sys; signal.signal(signal.SIGTERM, signal.SIG_IGN); " \
            "pathlib.Path(sys.argv[1]).touch(); time.sleep(60)"

@@ -60,6 +60,7 @@ def start(source: Path | str) -> str:
     return jobs.start_run(load_spec(PIPELINE), jobs.RunRequest(source=str(source), label="vehicle_count_line"))
 
 
+@pytest.mark.slow  # starts a worker process
 def test_a_run_goes_on_in_the_background_and_counts_what_the_truth_says(home, traffic):
     clip, truth = traffic
     began = time.monotonic()
@@ -96,6 +97,7 @@ def test_a_run_goes_on_in_the_background_and_counts_what_the_truth_says(home, tr
     assert jobs.results_zip(run_id).stat().st_mtime_ns == made  # made once
 
 
+@pytest.mark.slow  # starts a worker process
 def test_cancel_stops_the_run_and_keeps_the_events_so_far(home, traffic):
     clip, truth = traffic
     run_id = start(clip)
@@ -115,6 +117,7 @@ def test_cancel_stops_the_run_and_keeps_the_events_so_far(home, traffic):
     assert (jobs.output_dir(run_id) / "annotated.mp4").stat().st_size > 0
 
 
+@pytest.mark.slow  # starts a worker process
 def test_a_missing_video_fails_with_a_problem_naming_the_source_node(home, tmp_path):
     missing = tmp_path / "no-such-clip.mp4"
     run_id = start(missing)
@@ -127,6 +130,7 @@ def test_a_missing_video_fails_with_a_problem_naming_the_source_node(home, tmp_p
     assert str(missing) in stored[0]["messages"]["zh"] and stored[0]["messages"]["zh"] != stored[0]["messages"]["en"]
 
 
+@pytest.mark.slow  # starts a worker process
 def test_list_runs_shows_the_newest_first(home, tmp_path):
     assert jobs.list_runs() == []
     first = start(tmp_path / "first.mp4")

@@ -95,6 +95,7 @@ def test_start_with_no_camera_typed_says_what_to_type(home):
     assert serve_jobs.list_serves() == []
 
 
+@pytest.mark.slow  # starts a worker process
 def test_a_camera_group_started_on_the_page_shows_health_and_stops(home, traffic_clip):
     at = _app(home, rows=[{"id": "gate-1", "url": str(traffic_clip)}])
     at.button(key="cameras_start").click().run()

@@ -99,6 +99,7 @@ def test_replaying_the_demo_pipeline_counts_every_crossing(demo_home, lang):
     assert download.proto.label == t("app.eval.download", lang)
 
 
+@pytest.mark.slow  # starts a worker process
 def test_a_finished_run_is_scored_without_running_again(demo_home, finished_run):
     at = _app("en")
     at.radio(key="eval_mode").set_value("run").run()
@@ -109,6 +110,7 @@ def test_a_finished_run_is_scored_without_running_again(demo_home, finished_run)
     assert at.session_state["eval_report"].run["id"] == finished_run
 
 
+@pytest.mark.slow  # starts a worker process
 def test_events_entered_in_the_table_are_saved_and_scored(demo_home, finished_run):
     """The staff enter the crossings but forget the first and misspell the second's region."""
     rows = _crossings()

@@ -56,6 +56,7 @@ def _run_page() -> None:
     run_page()
 
 
+@pytest.mark.slow  # starts a worker process
 def test_the_run_page_shows_the_health_of_a_run_on_a_live_stream(home, tmp_path):
     from workbench.features.synth import generate
 

@@ -33,6 +33,7 @@ def pipeline(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow  # starts a worker process
 def test_a_background_serve_reports_live_and_dead_cameras_and_stops_cleanly(home, pipeline, traffic_clip):
     (dead_port,) = free_ports(1)
     dead_url = f"rtsp://admin:secret@127.0.0.1:{dead_port}/cam"
@@ -141,6 +142,7 @@ def test_events_are_counted_per_camera_and_the_latest_come_first(home, tmp_path)
     assert [e["n"] for e in serve_jobs.latest_events(folder.name, "a", limit=3)] == [5, 4, 2]
 
 
+@pytest.mark.slow  # starts a worker process
 def test_a_serve_started_from_the_cli_is_listed_and_stopped_from_the_app(home, pipeline, traffic_clip, tmp_path):
     cameras = tmp_path / "cameras.yaml"
     cameras.write_text(yaml.safe_dump({"pipeline": pipeline.name, "output": "out",
