@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -16,10 +17,6 @@ from workbench.core.errors import Problem, WorkbenchError
 from workbench.core.i18n import t
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
-
-
-def _project_key(text: str) -> int | str:
-    return int(text) if text.isdigit() else text
 
 
 def _print_warnings(problems: list[Problem]) -> None:
@@ -84,22 +81,33 @@ def cmd_pull(args: argparse.Namespace) -> int:
     from workbench.features.labeling.pull import default_store, pull
 
     client = connect(args.url)
-    project = get_project(client, _project_key(args.project))
+    project = get_project(client, args.project)
     result = pull(client, project, default_store(resolve_connection(args.url).url, project.id))
     print(t("labeling.pulled", project=project.title, new=len(result.new), changed=len(result.changed),
             removed=len(result.removed), store=str(result.store)))
     return 0
 
 
+def _split_note(info) -> str:
+    """How the validation clips were chosen and what share of the images they hold."""
+    total = info.images["train"] + info.images["val"]
+    share = round(100 * info.images["val"] / total) if total else 0
+    if info.val_fraction_asked is None:
+        return t("labeling.split_named", share=share)
+    return t("labeling.split_asked", share=share, asked=round(100 * info.val_fraction_asked))
+
+
 def cmd_dataset_build(args: argparse.Namespace) -> int:
-    from workbench.features.labeling.client import resolve_url
+    from workbench.features.labeling.client import ENV_URL
     from workbench.features.labeling.dataset import build_dataset
-    from workbench.features.labeling.pull import default_store
+    from workbench.features.labeling.naming import find_store
+    from workbench.features.labeling.pull import server_folder
 
     stores = [Path(s) for s in args.store]
-    if args.project:
-        url = resolve_url(args.url)
-        stores += [default_store(url, int(p)) for p in args.project]
+    if args.project:  # pulled projects by title or id; of the server named by --url / LABEL_STUDIO_URL, else any
+        url = args.url or os.environ.get(ENV_URL, "").strip()
+        server = server_folder(url) if url else None
+        stores += [find_store(p, server) for p in args.project]
     if not stores:
         raise WorkbenchError([Problem("dataset_no_source", field="project")])
     info = build_dataset(stores, val_fraction=args.val_fraction, val_clips=args.val_clip or None, seed=args.seed,
@@ -109,10 +117,11 @@ def cmd_dataset_build(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"version": info.version, "path": str(info.path), "classes": info.classes,
                           "train_clips": info.train_clips, "val_clips": info.val_clips, "images": info.images,
-                          "boxes": info.boxes}, ensure_ascii=False, indent=1))
+                          "boxes": info.boxes, "boxes_per_split": info.boxes_per_split,
+                          "val_fraction_asked": info.val_fraction_asked}, ensure_ascii=False, indent=1))
     else:
         print(t("labeling.dataset_built", version=info.version, path=str(info.path), train=info.images["train"],
-                val=info.images["val"], val_clips=", ".join(info.val_clips) or "-"))
+                val=info.images["val"], val_clips=", ".join(info.val_clips) or "-", how=_split_note(info)))
     return 0
 
 
@@ -129,7 +138,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     p = lsub.add_parser("push", help="create/update a project for a class list and add frames (or clips) to label")
     p.add_argument("paths", nargs="+", help="frame files or folders of frames (one folder = one clip); videos")
-    p.add_argument("--project", required=True, help="project title (created if missing)")
+    p.add_argument("--project", required=True, help="project title or id (a new title creates the project)")
     p.add_argument("--classes", required=True, help="comma-separated class list; YOLO id = position")
     p.add_argument("--kind", choices=("image", "video"), default="image")
     p.add_argument("--clip", help="clip id of the frames (default: their folder name; video: file name)")
@@ -147,9 +156,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     ds = sub.add_parser("dataset", help="YOLO datasets from pulled annotations")
     dsub = ds.add_subparsers(dest="dataset_command", required=True)
     p = dsub.add_parser("build", help="write a YOLO dataset split by clip; prints its version (content hash)")
-    p.add_argument("--project", action="append", default=[], help="pulled project id (repeatable)")
+    p.add_argument("--project", action="append", default=[],
+                   help="a pulled project's title or id, as for pull (repeatable)")
     p.add_argument("--store", action="append", default=[], help="a pulled project's store folder (repeatable)")
-    p.add_argument("--url", help="server the projects were pulled from (default: LABEL_STUDIO_URL / local server)")
+    p.add_argument("--url", help="server the projects were pulled from, when titles repeat across servers "
+                                 "(default: LABEL_STUDIO_URL, else any)")
     p.add_argument("--val-fraction", type=arg_types.fraction, default=0.2)
     p.add_argument("--val-clip", action="append", help="hold out this clip for validation (repeatable)")
     p.add_argument("--seed", type=arg_types.non_negative_int, default=0)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 import shutil
 import uuid
@@ -29,6 +28,7 @@ from workbench.core.errors import Problem, WorkbenchError
 from workbench.core.paths import workbench_home
 from workbench.features.labeling.boxes import yolo_box, yolo_line
 from workbench.features.labeling.pull import load_state, stored_tasks
+from workbench.features.labeling.split import Split, split_clips, split_warnings
 from workbench.models.zoo import sha256_of
 
 YoloBox = tuple[float, float, float, float]
@@ -56,6 +56,8 @@ class DatasetInfo:
     images: dict[str, int]
     boxes: dict[str, int]
     warnings: list[Problem] = field(default_factory=list)
+    boxes_per_split: dict[str, dict[str, int]] = field(default_factory=dict)
+    val_fraction_asked: float | None = None  # None: validation clips chosen by name
 
 
 def datasets_dir() -> Path:
@@ -74,26 +76,6 @@ def dataset_version(root: Path, classes: list[str]) -> str:
     for rel, path in sorted((p.relative_to(root).as_posix(), p) for p in files):
         h.update(f"\n{rel}\0{sha256_of(path)}".encode())
     return h.hexdigest()[:16]
-
-
-def split_by_clip(clips: Sequence[str], val_fraction: float = 0.2, val_clips: Sequence[str] | None = None,
-                  seed: int = 0) -> tuple[list[str], list[str]]:
-    """(train clips, val clips): the given val clips, else a stable pseudo-random ~val_fraction of the clips.
-
-    With two or more clips at least one is held out and at least one is kept for training.
-    """
-    unique = sorted(set(clips))
-    if val_clips is not None:
-        missing = sorted(set(val_clips) - set(unique))
-        if missing:
-            raise WorkbenchError([Problem("dataset_unknown_val_clip", field="val_clips",
-                                          params={"clips": ", ".join(missing), "known": ", ".join(unique)})])
-        val = sorted(set(val_clips))
-    else:
-        n_val = 0 if len(unique) < 2 else min(len(unique) - 1, max(1, math.ceil(len(unique) * val_fraction)))
-        order = sorted(unique, key=lambda c: hashlib.sha256(f"{seed}:{c}".encode()).hexdigest())
-        val = sorted(order[:n_val])
-    return [c for c in unique if c not in val], val
 
 
 def _class_id(name: str, classes: list[str], warnings: list[Problem], where: str) -> int | None:
@@ -206,6 +188,48 @@ def _write_images(samples: list[Sample], split_of: dict[str, str], tmp: Path, wa
     return written
 
 
+def _write_labels(written: list[Sample], split_of: dict[str, str], tmp: Path,
+                  classes: list[str]) -> dict[str, dict[str, int]]:
+    """One label file per written image; boxes per class in each split."""
+    per_split = {sp: {c: 0 for c in classes} for sp in ("train", "val")}
+    for s in written:
+        lines = [yolo_line(cid, box) for cid, box in s.labels]
+        (tmp / "labels" / split_of[s.clip] / f"{s.name}.txt").write_text(
+            "".join(line + "\n" for line in lines), encoding="utf-8")
+        for cid, _ in s.labels:
+            per_split[split_of[s.clip]][classes[cid]] += 1
+    return per_split
+
+
+def class_warnings(per_split: dict[str, dict[str, int]], has_val: bool) -> list[Problem]:
+    """Classes with no box at all, with boxes only in validation (never learned), or none in validation (never
+    measured)."""
+    classes = list(per_split["train"])
+    nowhere = [c for c in classes if per_split["train"][c] == 0 and per_split["val"][c] == 0]
+    warnings = []
+    if nowhere:
+        warnings.append(Problem("dataset_class_without_boxes", severity="warning",
+                                params={"classes": ", ".join(nowhere)}))
+    not_train = [c for c in classes if per_split["train"][c] == 0 and c not in nowhere]
+    if not_train:
+        warnings.append(Problem("dataset_class_not_in_train", severity="warning", params={
+            "classes": ", ".join(not_train)}))
+    not_val = [c for c in classes if has_val and per_split["val"][c] == 0 and c not in nowhere]
+    if not_val:
+        warnings.append(Problem("dataset_class_not_in_val", severity="warning", params={
+            "classes": ", ".join(not_val)}))
+    return warnings
+
+
+def _split(samples: Sequence[Sample], val_fraction: float, val_clips: Sequence[str] | None, seed: int,
+           warnings: list[Problem]) -> Split:
+    split = split_clips([s.clip for s in samples], val_fraction, val_clips, seed)
+    if not split.val:
+        warnings.append(Problem("dataset_no_val_clip", severity="warning", params={"clips": ", ".join(split.train)}))
+    warnings.extend(split_warnings(split))
+    return split
+
+
 def write_dataset(samples: Sequence[Sample], classes: list[str], out_root: Path | None = None,
                   val_fraction: float = 0.2, val_clips: Sequence[str] | None = None, seed: int = 0,
                   warnings: list[Problem] | None = None) -> DatasetInfo:
@@ -217,30 +241,20 @@ def write_dataset(samples: Sequence[Sample], classes: list[str], out_root: Path 
     if len(set(names)) != len(names):
         dup = sorted({n for n in names if names.count(n) > 1})[:3]
         raise WorkbenchError([Problem("dataset_duplicate_frames", params={"names": ", ".join(dup)})])
-    train, val = split_by_clip([s.clip for s in samples], val_fraction, val_clips, seed)
-    if not val:
-        warnings.append(Problem("dataset_no_val_clip", severity="warning", params={"clips": ", ".join(train)}))
+    split = _split(samples, val_fraction, val_clips, seed, warnings)
+    train, val = split.train, split.val
     split_of = {c: "train" for c in train} | {c: "val" for c in val}
     out_root = out_root or datasets_dir()
     tmp = out_root / f".building-{uuid.uuid4().hex[:8]}"
     try:
         for sub in ("images", "labels"):
-            for split in ("train", "val"):
-                (tmp / sub / split).mkdir(parents=True)
+            for sp in ("train", "val"):
+                (tmp / sub / sp).mkdir(parents=True)
         written = _write_images(list(samples), split_of, tmp, warnings)
         if not written:
             raise WorkbenchError([Problem("dataset_empty")])
-        counts = {c: 0 for c in classes}
-        for s in written:
-            lines = [yolo_line(cid, box) for cid, box in s.labels]
-            (tmp / "labels" / split_of[s.clip] / f"{s.name}.txt").write_text(
-                "".join(line + "\n" for line in lines), encoding="utf-8")
-            for cid, _ in s.labels:
-                counts[classes[cid]] += 1
-        empty = [c for c, n in counts.items() if n == 0]
-        if empty:
-            warnings.append(Problem("dataset_class_without_boxes", severity="warning",
-                                    params={"classes": ", ".join(empty)}))
+        per_split = _write_labels(written, split_of, tmp, classes)
+        warnings.extend(class_warnings(per_split, bool(val)))
         version = dataset_version(tmp, classes)
         final = out_root / version
         if final.exists():
@@ -250,9 +264,11 @@ def write_dataset(samples: Sequence[Sample], classes: list[str], out_root: Path 
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
+    counts = {c: per_split["train"][c] + per_split["val"][c] for c in classes}
     info = DatasetInfo(version=version, path=final.resolve(), classes=list(classes), train_clips=train,
                        val_clips=val, images={sp: sum(1 for s in written if split_of[s.clip] == sp)
-                                              for sp in ("train", "val")}, boxes=counts, warnings=warnings)
+                                              for sp in ("train", "val")}, boxes=counts, warnings=warnings,
+                       boxes_per_split=per_split, val_fraction_asked=split.asked)
     data_yaml = {"path": str(info.path), "train": "images/train", "val": "images/val" if val else "images/train",
                  "names": dict(enumerate(classes))}
     (final / "data.yaml").write_text(yaml.safe_dump(data_yaml, allow_unicode=True, sort_keys=False), encoding="utf-8")

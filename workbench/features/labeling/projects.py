@@ -25,6 +25,7 @@ from workbench.features.labeling.config import (
     config_kind,
     label_config,
 )
+from workbench.features.labeling.naming import OPTION, ProjectName, choose, listing
 
 Predictor = Callable[[np.ndarray], list[Box]]
 
@@ -67,42 +68,65 @@ def _fail(code: str, /, **params: object) -> WorkbenchError:
     return WorkbenchError([Problem(code, node="labelstudio", params=params)])
 
 
-def find_project(client: LabelStudio, project: int | str) -> ProjectRef | None:
-    """A project by id or exact title, or None."""
+def _named(client: LabelStudio) -> list[ProjectRef]:
+    projects = []
     for p in client.projects.list():
-        if (isinstance(project, int) and p.id == project) or p.title == project:
-            config = p.label_config or ""
-            return ProjectRef(id=p.id, title=p.title or "", classes=classes_from_config(config),
-                              kind=config_kind(config))
-    return None
+        config = p.label_config or ""
+        projects.append(ProjectRef(id=p.id, title=p.title or "", classes=classes_from_config(config),
+                                   kind=config_kind(config)))
+    return projects
 
 
-def get_project(client: LabelStudio, project: int | str) -> ProjectRef:
-    found = find_project(client, project)
-    if found is None:
-        raise _fail("labelstudio_no_project", project=project)
-    return found
+def _names(projects: list[ProjectRef]) -> list[ProjectName]:
+    return [ProjectName(p.id, p.title) for p in projects]
+
+
+def find_project(client: LabelStudio, project: int | str, option: str = OPTION) -> ProjectRef | None:
+    """The project named `project` (its id, or its exact title), or None; a name that fits several is a problem."""
+    projects = _named(client)
+    index = choose(project, _names(projects), unknown="", ambiguous="labelstudio_project_ambiguous", field=option)
+    return None if index is None else projects[index]
+
+
+def get_project(client: LabelStudio, project: int | str, option: str = OPTION) -> ProjectRef:
+    """The project named `project` (id or exact title); unknown or ambiguous names are problems listing projects."""
+    projects = _named(client)
+    index = choose(project, _names(projects), unknown="labelstudio_no_project",
+                   ambiguous="labelstudio_project_ambiguous", field=option, url=str(client_url(client)))
+    assert index is not None
+    return projects[index]
+
+
+def client_url(client: LabelStudio) -> str:
+    """The server a client talks to (for messages)."""
+    wrapper = getattr(client, "_client_wrapper", None)
+    return str(getattr(wrapper, "_base_url", "") or getattr(wrapper, "base_url", "") or "Label Studio")
 
 
 def ensure_project(client: LabelStudio, title: str, classes: list[str], kind: Kind = "image",
-                   fps: float = 25.0) -> ProjectRef:
-    """The project named `title` with these classes, created if missing; new classes may only be appended.
+                   fps: float = 25.0, option: str = OPTION) -> ProjectRef:
+    """The project named `title` (an id or exact title) with these classes; a new title creates the project.
 
-    Class ids are pinned, so reordering, renaming or removing a class of an existing project is refused.
+    Class ids are pinned, so reordering, renaming or removing a class of an existing project is refused. A name of
+    digits only that is no project's id is refused too: it would look like an id later.
     """
     classes = check_classes(classes)
-    found = find_project(client, title)
+    title = str(title).strip()
+    found = find_project(client, title, option)
     if found is None:
+        if title.isdigit() or not title:
+            raise WorkbenchError([Problem("labelstudio_new_title_digits", node="labelstudio", field=option, params={
+                "project": title, "option": option, "projects": listing(_names(_named(client)))})])
         p = client.projects.create(title=title, label_config=label_config(classes, kind, fps))
         return ProjectRef(id=p.id, title=title, classes=classes, kind=kind)
     if found.kind != kind:
-        raise _fail("labelstudio_kind_mismatch", project=title, kind=found.kind, wanted=kind)
+        raise _fail("labelstudio_kind_mismatch", project=found.title, kind=found.kind, wanted=kind)
     if classes[: len(found.classes)] != found.classes:
-        raise _fail("labelstudio_classes_pinned", project=title, old=", ".join(found.classes),
+        raise _fail("labelstudio_classes_pinned", project=found.title, old=", ".join(found.classes),
                     new=", ".join(classes))
     if len(classes) > len(found.classes):
         client.projects.update(id=found.id, label_config=label_config(classes, kind, fps))
-    return ProjectRef(id=found.id, title=title, classes=classes, kind=kind)
+    return ProjectRef(id=found.id, title=found.title, classes=classes, kind=kind)
 
 
 def local_url(path: Path, document_root: Path) -> tuple[str, str]:

@@ -33,11 +33,15 @@ class PullResult:
     store: Path = Path()
 
 
+def server_folder(url: str) -> str:
+    """`<host>_<port>`: the folder of one server's pulled projects under `<home>/labeling/`."""
+    u = urlparse(url)
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", f"{u.hostname}_{u.port or (443 if u.scheme == 'https' else 80)}")
+
+
 def default_store(url: str, project_id: int) -> Path:
     """`<home>/labeling/<host>_<port>/project-<id>`."""
-    u = urlparse(url)
-    server = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{u.hostname}_{u.port or (443 if u.scheme == 'https' else 80)}")
-    return workbench_home() / "labeling" / server / f"project-{project_id}"
+    return workbench_home() / "labeling" / server_folder(url) / f"project-{project_id}"
 
 
 def _iso(value: Any) -> str:

@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from workbench.core.errors import WorkbenchError
-from workbench.features.labeling.dataset import Sample, _video_samples, dataset_version, split_by_clip, write_dataset
+from workbench.features.labeling.dataset import Sample, _video_samples, dataset_version, write_dataset
+from workbench.features.labeling.split import split_by_clip
 
 
 def _image(path, seed):
@@ -85,7 +86,7 @@ def test_version_changes_with_one_label_not_with_identical_rewrites(tmp_path):
 def test_corrupt_images_are_left_out_with_a_warning_and_empty_is_an_error(tmp_path):
     samples = _samples(tmp_path, clips=("a", "b"))
     samples[0].image.write_bytes(b"not a png")
-    info = write_dataset(samples, ["truck", "car"], tmp_path / "ds")
+    info = write_dataset(samples, ["truck", "car"], tmp_path / "ds", val_clips=["b"])
     assert sum(info.images.values()) == len(samples) - 1
     assert [w.code for w in info.warnings] == ["dataset_image_corrupt"]
     with pytest.raises(WorkbenchError) as err:
@@ -115,3 +116,54 @@ def test_video_keyframes_are_interpolated_to_every_frame(tmp_path):
     assert boxes[2] == [(1, pytest.approx((0.275, 0.3, 0.15, 0.2)))]  # LS frame 3: halfway
     assert boxes[4][0][1] == pytest.approx((0.40, 0.3, 0.2, 0.2))
     assert boxes[6] and not boxes[7] and not boxes[10]  # the track ends at the disabled keyframe
+
+
+def _clip_samples(tmp_path, sizes, classes_of=lambda clip, k: k % 2):
+    """`sizes` {clip: images}; box class from `classes_of(clip, k)`."""
+    out = []
+    for ci, (clip, n) in enumerate(sizes.items()):
+        for k in range(n):
+            img = _image(tmp_path / f"{clip}_{k}.png", ci * 100 + k)
+            out.append(Sample(clip=clip, name=f"{clip}__{k}", labels=[(classes_of(clip, k), (0.5, 0.5, 0.2, 0.2))],
+                              image=img))
+    return out
+
+
+def test_split_honours_the_fraction_as_closely_as_whole_clips_allow(tmp_path):
+    """Three clips of 12, 14 and 6 images, 20 % asked: the 6-image clip (19 %) is the nearest, not any one clip."""
+    clips = ["gate"] * 12 + ["yard"] * 14 + ["road"] * 6
+    for seed in range(5):
+        assert split_by_clip(clips, 0.2, seed=seed) == (["gate", "yard"], ["road"])
+    assert split_by_clip(clips, 0.6, seed=0) == (["gate"], ["road", "yard"])  # 20 of 32 = 62 %, nearest to 19.2
+    assert split_by_clip(["a"] * 10 + ["b"] * 10 + ["c"] * 10 + ["d"] * 10, 0.5)[1].__len__() == 2
+    assert split_by_clip(clips, 0.0) == (["gate", "road", "yard"], [])  # 0 asked: nothing held out
+    info = write_dataset(_clip_samples(tmp_path, {"gate": 12, "yard": 14, "road": 6}), ["truck", "car"],
+                         tmp_path / "ds", val_fraction=0.2)
+    assert info.images == {"train": 26, "val": 6} and info.val_fraction_asked == 0.2
+    assert "dataset_split_off" not in {w.code for w in info.warnings}
+
+
+def test_two_clips_hold_out_the_smaller_one_and_say_the_share_is_off(tmp_path):
+    """The labeler's case: clips of 12 and 14 images, 20 % asked. The best whole-clip split is the 12-image clip
+    (46 %), and a warning names --val-fraction with the share asked and the share given."""
+    info = write_dataset(_clip_samples(tmp_path, {"cam1": 12, "cam2": 14}), ["truck", "car"], tmp_path / "ds",
+                         val_fraction=0.2)
+    assert info.images == {"train": 14, "val": 12} and info.val_clips == ["cam1"]
+    (off,) = [w for w in info.warnings if w.code == "dataset_split_off"]
+    assert off.field == "--val-fraction" and off.severity == "warning"
+    assert off.params == {"val": 12, "total": 26, "share": 46, "asked": 20, "clips": "cam1"}
+    for lang in ("en", "zh"):
+        text = off.message(lang)
+        assert "--val-fraction" in text and "46" in text and "20" in text and "--val-clip" in text
+    manifest = json.loads((info.path / "dataset.json").read_text(encoding="utf-8"))
+    assert manifest["val_fraction_asked"] == 0.2 and manifest["boxes_per_split"]["val"] == {"truck": 6, "car": 6}
+
+
+def test_a_class_missing_on_one_side_of_the_split_is_named(tmp_path):
+    """car only in the validation clip: never learned; truck only in training: never measured."""
+    samples = _clip_samples(tmp_path, {"a": 4, "b": 4, "c": 2}, classes_of=lambda clip, k: 1 if clip == "c" else 0)
+    info = write_dataset(samples, ["truck", "car", "bus"], tmp_path / "ds", val_clips=["c"])
+    codes = {w.code: w.params["classes"] for w in info.warnings}
+    assert codes == {"dataset_class_without_boxes": "bus", "dataset_class_not_in_train": "car",
+                     "dataset_class_not_in_val": "truck"}
+    assert info.boxes_per_split == {"train": {"truck": 8, "car": 0, "bus": 0}, "val": {"truck": 0, "car": 2, "bus": 0}}
