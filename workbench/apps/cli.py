@@ -129,8 +129,10 @@ def cmd_zoo_list(args: argparse.Namespace) -> int:
 def cmd_zoo_import(args: argparse.Namespace) -> int:
     from workbench.models.zoo import import_weights
 
-    manifest = import_weights(Path(args.file), args.id)
-    print(f"{manifest.id}: {manifest.weights.sha256}")
+    classes = [c.strip() for c in args.classes.split(",") if c.strip()] if args.classes else None
+    model_id = args.id or Path(args.file).stem  # an invalid stem is refused naming --id
+    manifest = import_weights(Path(args.file), model_id, classes, format=args.format or "ultralytics")
+    print(f"{manifest.id}: {manifest.format}, {len(manifest.classes)} classes, sha256 {manifest.weights.sha256}")
     return EXIT_OK
 
 
@@ -180,8 +182,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_zoo_list)
     p = zsub.add_parser("import", help="copy a weights file into the model cache and write its manifest")
-    p.add_argument("file")
-    p.add_argument("--id", required=True, help="model id used in pipelines (detection/yolo `model` setting)")
+    p.add_argument("file", help="weights: .pt or .onnx (ultralytics), or .onnx with --format")
+    p.add_argument("--id", help="model id used in pipelines (detectors' `model` setting); default: the file's name")
+    p.add_argument("--format", choices=("yolo", "nanodet"),
+                   help="run the ONNX file without torch (detection/onnx): yolo = an ultralytics YOLO detection "
+                        "export, nanodet = NanoDet; the file is checked against the format. Default: ultralytics")
+    p.add_argument("--classes", help="class names in class-id order, comma-separated (needed when the file has "
+                                     "none, e.g. NanoDet)")
     p.set_defaults(func=cmd_zoo_import)
 
     p = sub.add_parser("synth", help="generate a synthetic clip with ground truth")

@@ -9,7 +9,6 @@ release file. A `.pt` checkpoint is a pickle (a program): it is only ever opened
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import importlib.util
 import os
@@ -17,16 +16,25 @@ import re
 import shutil
 import threading
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from workbench.core.errors import BlockError
 from workbench.core.paths import workbench_home
 from workbench.core.safe_yaml import YamlRefused, load_yaml_text
+from workbench.models.manifest_parts import (
+    FORMATS,
+    ONNX_FORMATS,
+    DecoderSpec,
+    ModelFormat,
+    PreprocessSpec,
+    ProvenanceEntry,
+)
 from workbench.models.ultralytics_env import prepare_ultralytics
 
 MODEL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
@@ -59,7 +67,26 @@ class ModelManifest(BaseModel):
     ultralytics_name: str | None = Field(
         None, description="Official ultralytics release file (e.g. yolo11n.pt), fetched only if downloads are allowed"
     )
+    format: ModelFormat = Field(
+        "ultralytics", description="Who runs the file: ultralytics (.pt or .onnx, detection/yolo); yolo (an "
+                                   "ultralytics YOLO detection ONNX export decoded without torch); nanodet (NanoDet "
+                                   "GFL head outputs); the last two run in detection/onnx")
+    preprocess: PreprocessSpec | None = Field(
+        None, description="How frames become the model's input; empty = the format's default (YOLO: letterbox to the "
+                          "model's input size, RGB, /255; NanoDet: stretch, BGR, NanoDet mean/std)")
+    decoder: DecoderSpec | None = Field(
+        None, description="NanoDet head geometry (strides, reg_max); empty = read from the file's outputs")
+    provenance: list[ProvenanceEntry] = Field(
+        default_factory=list, description="Where each part of the model came from, with its licence")
     _folder: Path = PrivateAttr(default_factory=Path.cwd)
+
+    @model_validator(mode="after")
+    def _format_fits(self) -> ModelManifest:
+        if self.format in ONNX_FORMATS and not self.weights.file.lower().endswith(".onnx"):
+            raise ValueError(f"format {self.format} needs an .onnx weights file")
+        if self.decoder is not None and self.format != "nanodet":
+            raise ValueError("decoder applies to format nanodet only")
+        return self
 
     @property
     def folder(self) -> Path:
@@ -231,14 +258,9 @@ def read_class_names(path: Path, node: str | None = None, field: str | None = No
     if suffix == ".pt":
         ckpt = safe_checkpoint(path, node, field)
         return _names_list(getattr(ckpt.get("ema") or ckpt.get("model"), "names", None))
-    import onnxruntime
+    from workbench.models.onnx_detect import metadata_names, open_session
 
-    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    raw = session.get_modelmeta().custom_metadata_map.get("names")
-    try:
-        return _names_list(ast.literal_eval(raw)) if raw else None  # literal_eval: data only, never code
-    except (ValueError, SyntaxError):
-        return None
+    return metadata_names(open_session(path, "cpu", 1, node, field).metadata)  # not ONNX: onnx_unreadable
 
 
 def load_detector(path: Path, node: str | None = None, field: str | None = None) -> Any:
@@ -270,58 +292,94 @@ _SHARED: dict[tuple[str, int, int, str], SharedDetector] = {}
 _SHARED_LOCK = threading.Lock()
 
 
-def shared_detector(path: Path, node: str | None = None, field: str | None = None,
-                    device: str = "cpu") -> SharedDetector:
-    """The detector for these weights on this device, loaded once per process: every stream (every camera of
-    `workbench serve`) gets the same model and lock; only per-stream state stays per stream. A changed file is a new
-    entry."""
+def shared_model(path: Path, variant: str, load: Callable[[], Any]) -> SharedDetector:
+    """`load()`'s result for this weights file and `variant` (device, runtime settings), made once per process and
+    shared with its lock by every stream and camera; a changed file is a new entry."""
     stat = path.resolve().stat()
-    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, device)
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, variant)
     with _SHARED_LOCK:
         if key not in _SHARED:
-            _SHARED[key] = SharedDetector(load_detector(path, node, field), threading.Lock())
+            _SHARED[key] = SharedDetector(load(), threading.Lock())
         return _SHARED[key]
+
+
+def shared_detector(path: Path, node: str | None = None, field: str | None = None,
+                    device: str = "cpu") -> SharedDetector:
+    """The ultralytics detector for these weights on this device, loaded once per process: every stream (every camera
+    of `workbench serve`) gets the same model and lock; only per-stream state stays per stream."""
+    return shared_model(path, device, lambda: load_detector(path, node, field))
 
 
 # -- import ------------------------------------------------------------------------------------------------------------
 def import_weights(file: str | Path, model_id: str, classes: list[str] | None = None, license: str = "",
                    description: str = "", source: str = "", url: str | None = None,
-                   ultralytics_name: str | None = None) -> ModelManifest:
+                   ultralytics_name: str | None = None, format: str = "ultralytics") -> ModelManifest:
     """Copy a weights file into the model cache and write its manifest `<home>/models/<id>.yaml`; return it.
 
     The SHA-256 is recorded, so a later change to the cached file is noticed. Class names are read from the file
     (through the safe loader, which also refuses a checkpoint that carries code); pass `classes` when the file has
-    none or to rename them (same number). Importing an id again replaces the earlier import.
+    none or to rename them (same number). `format` yolo or nanodet: an ONNX file run without torch
+    (detection/onnx), checked first by running it once: a file whose outputs do not fit is refused. Nothing is
+    written before every check passed; importing an id again replaces the earlier import.
     """
     if not re.match(MODEL_ID_PATTERN, model_id or ""):
         raise BlockError("model_id_invalid", None, "id", model=model_id)
+    if format not in FORMATS:
+        raise BlockError("model_format_unknown", None, "format", format=format, allowed=", ".join(FORMATS))
     src = Path(file).expanduser()
     if not src.is_file():
         raise BlockError("import_file_missing", None, "file", path=str(src))
-    found = read_class_names(src, None, "file")
-    if classes and found and len(classes) != len(found):
-        raise BlockError("model_classes_mismatch", None, "classes", given=len(classes), found=len(found),
-                         names=", ".join(found))
-    names = list(classes) if classes else found
+    names, runtime = _checked_import(src, classes, format)
+    manifest = ModelManifest(
+        id=model_id, description=description or f"Imported from {src.name}", classes=names,
+        weights=WeightsRef(file=f"{model_id}/{model_id}{src.suffix.lower()}", url=url, sha256=sha256_of(src)),
+        license=license, source=source or f"imported from {src.resolve()}", ultralytics_name=ultralytics_name,
+        **runtime,
+    )
+    _write_import(src, manifest)
+    return manifest
+
+
+def _checked_import(src: Path, classes: list[str] | None, fmt: str) -> tuple[list[str], dict[str, Any]]:
+    """The class names to record and the manifest's runtime fields; refuses a file that does not fit `fmt`."""
+    if fmt in ONNX_FORMATS:
+        if src.suffix.lower() != ".onnx":
+            raise BlockError("import_needs_onnx", None, "file", path=str(src), format=fmt)
+        from workbench.models.onnx_detect import inspect_onnx
+
+        found = inspect_onnx(src, fmt, classes)
+        return found.classes, {"format": fmt, "preprocess": found.preprocess, "decoder": found.decoder}
+    names = read_class_names(src, None, "file")
+    if classes and names and len(classes) != len(names):
+        raise BlockError("model_classes_mismatch", None, "classes", given=len(classes), found=len(names),
+                         names=", ".join(names))
+    names = list(classes) if classes else names
     if not names:
         raise BlockError("model_classes_missing", None, "classes", path=str(src))
+    return names, {}
 
-    cache = models_dir() / model_id
+
+def _write_import(src: Path, manifest: ModelManifest) -> None:
+    """Weights and manifest written beside their places, then moved in: a failure leaves the zoo as it was."""
+    cache = models_dir() / manifest.id
+    target = models_dir() / manifest.weights.file
+    path = models_dir() / f"{manifest.id}.yaml"
     cache.mkdir(parents=True, exist_ok=True)
-    target = cache / f"{model_id}{src.suffix.lower()}"
-    tmp = target.with_name(target.name + ".part")
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, target)
+    parts = [target.with_name(target.name + ".part"), path.with_name(path.name + ".part")]
+    try:
+        shutil.copyfile(src, parts[0])
+        if sha256_of(parts[0]) != manifest.weights.sha256:  # the source changed while it was copied
+            raise BlockError("import_file_changed", None, "file", path=str(src))
+        text = yaml.safe_dump(manifest.model_dump(mode="json", exclude_none=True),
+                              sort_keys=False, allow_unicode=True)
+        parts[1].write_text("# Written by `workbench zoo import`; weights in the folder beside it.\n" + text,
+                            encoding="utf-8")
+        os.replace(parts[0], target)
+        os.replace(parts[1], path)
+    finally:
+        for part in parts:
+            part.unlink(missing_ok=True)
     for stale in cache.iterdir():  # an earlier import in the other format
         if stale != target and stale.suffix.lower() in WEIGHT_SUFFIXES:
             stale.unlink()
-    manifest = ModelManifest(
-        id=model_id, description=description or f"Imported from {src.name}", classes=names,
-        weights=WeightsRef(file=f"{model_id}/{target.name}", url=url, sha256=sha256_of(target)),
-        license=license, source=source or f"imported from {src.resolve()}", ultralytics_name=ultralytics_name,
-    )
-    path = models_dir() / f"{model_id}.yaml"
-    text = yaml.safe_dump(manifest.model_dump(exclude_none=True), sort_keys=False, allow_unicode=True)
-    path.write_text("# Written by `workbench zoo import`; weights in the folder beside it.\n" + text, encoding="utf-8")
     manifest._folder = path.parent.resolve()
-    return manifest
