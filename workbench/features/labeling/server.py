@@ -117,9 +117,14 @@ def free_port(host: str = HOST) -> int:
 
 def server_env(data_dir: Path, document_root: Path, username: str, password: str, token: str,
                secret_key: str = "") -> dict[str, str]:
-    """The environment of an offline Label Studio: no update checks, no telemetry, local files served, token set."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LABEL_STUDIO_", "LOCAL_FILES_"))}
+    """The environment of an offline Label Studio: no update checks, no telemetry, no live tips fetched from GitHub
+    (ls_settings: Label Studio's settings plus a local answer to /heidi-tips/), local files served, token set."""
+    from workbench.features.labeling import ls_settings
+
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("LABEL_STUDIO_", "LOCAL_FILES_", "DJANGO_")) and k != "PYTHONPATH"}
     env.update({
+        "DJANGO_SETTINGS_MODULE": ls_settings.SETTINGS_MODULE, "PYTHONPATH": str(ls_settings.FOLDER),
         "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir), "LATEST_VERSION_CHECK": "false", "SENTRY_DSN": "",
         "FRONTEND_SENTRY_DSN": "", "COLLECT_ANALYTICS": "false", "LABEL_STUDIO_USERNAME": username,
         "LABEL_STUDIO_PASSWORD": password, "LABEL_STUDIO_USER_TOKEN": token,
@@ -142,14 +147,28 @@ def launch(exe: Path, env: dict[str, str], port: int, log_file: Path) -> subproc
             env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
 
 
-def wait_ready(proc: subprocess.Popen, port: int, log_file: Path, timeout: float = 300.0) -> float:
-    """Seconds until `/health` answers on `port`; a crash, a move to another port or a timeout is a problem."""
+def log_size(log_file: Path) -> int:
+    """Where this start's lines begin in the log (it is appended to across starts)."""
+    return log_file.stat().st_size if log_file.is_file() else 0
+
+
+def _log_since(log_file: Path, offset: int) -> str:
+    with open(log_file, "rb") as f:
+        f.seek(offset)
+        return f.read().decode("utf-8", errors="replace")
+
+
+def wait_ready(proc: subprocess.Popen, port: int, log_file: Path, timeout: float = 300.0, log_offset: int = 0) -> float:
+    """Seconds until `/health` answers on `port`; a crash, a move to another port or a timeout is a problem.
+
+    Only the log after `log_offset` counts: an earlier start's "Starting development server at" line (another port)
+    is no move."""
     t0 = time.monotonic()
     url = f"http://{HOST}:{port}/health"
     while time.monotonic() - t0 < timeout:
         if proc.poll() is not None:
             raise _fail("labelstudio_start_failed", log=str(log_file), code=proc.returncode)
-        found = _STARTED_AT.findall(log_file.read_text(encoding="utf-8", errors="replace"))
+        found = _STARTED_AT.findall(_log_since(log_file, log_offset))
         if found and int(found[-1]) != port:
             stop(proc)
             raise _fail("labelstudio_port_moved", port=port, actual=int(found[-1]))
@@ -216,8 +235,9 @@ def start(port: int = 8080, venv: Path | None = None, document_root: Path | None
     first = not (server.data_dir / "label_studio.sqlite3").exists()
     say(t("labeling.server_starting", port=port, log=str(server.log_file), first=t(
         "labeling.server_first_start") if first else ""))
+    offset = log_size(server.log_file)
     proc = launch(exe, server_env(server.data_dir, root, username, password, token, key), port, server.log_file)
-    seconds = wait_ready(proc, port, server.log_file)
+    seconds = wait_ready(proc, port, server.log_file, log_offset=offset)
     (home / "server.json").write_text(json.dumps({"url": server.url, "port": port, "pid": proc.pid}), encoding="utf-8")
     say(t("labeling.server_ready", url=server.url, seconds=round(seconds), token_file=str(server.token_file),
           credentials=str(server.credentials_file), root=str(root)))

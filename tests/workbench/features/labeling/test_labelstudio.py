@@ -1,15 +1,25 @@
 """Against a real Label Studio server (started by tests/services/labelstudio.py): projects, pre-annotations,
 annotations made through the API as a labeler would, incremental pulls, and YOLO datasets whose labels equal the boxes.
+The server's outbound HTTP(S) goes through a local trap (HTTP(S)_PROXY at start), so a test can show it reaches nothing
+outside this machine.
 """
 
 from __future__ import annotations
 
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+
 import cv2
 import httpx
 import numpy as np
+import psutil
 import pytest
 import yaml
-from services.labelstudio import labelstudio  # noqa: F401  (module-scoped server fixture)
+from services.labelstudio import RunningLabelStudio, labelstudio_server
 
 from workbench.core.errors import WorkbenchError
 from workbench.features.labeling.boxes import Box
@@ -28,6 +38,63 @@ FRAMES = [("cam1", 40, ".png", [("truck", 100, 80, 260, 200), ("car", 400, 150, 
           ("cam1", 80, ".jpg", [("car", 0, 10, 64, 50)]),
           ("cam2", 120, ".png", [("truck", 320, 180, 640, 360)]),
           ("cam2", 160, ".jpg", [])]
+
+
+class OutboundTrap:
+    """A local listener standing in for every proxy: records the first line of each connection (e.g. `CONNECT
+    raw.githubusercontent.com:443`) and closes it. Bounded: it serves until stopped, one short read per connection."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.requests: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.settimeout(2)
+                try:
+                    first = conn.recv(1024).split(b"\r\n")[0]
+                except OSError:
+                    first = b"?"
+                self.requests.append(first.decode("latin-1"))
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def outbound() -> Iterator[OutboundTrap]:
+    trap = OutboundTrap()
+    yield trap
+    trap.stop()
+
+
+@pytest.fixture(scope="module")
+def labelstudio(tmp_path_factory: pytest.TempPathFactory, outbound: OutboundTrap) -> Iterator[RunningLabelStudio]:
+    """One server for this module, started with HTTP(S)_PROXY at the trap (requests, which Label Studio uses, honours
+    them); the test process's own environment is restored once the server runs."""
+    work = tmp_path_factory.mktemp("labelstudio")
+    with ExitStack() as stack:
+        with pytest.MonkeyPatch.context() as mp:
+            for var in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
+                mp.setenv(var, outbound.url)
+            for var in ("NO_PROXY", "no_proxy"):
+                mp.setenv(var, "127.0.0.1,localhost,::1")
+            ls = stack.enter_context(labelstudio_server(work / "home", work / "root"))
+        yield ls
 
 
 def _write_frames(root):
@@ -69,7 +136,7 @@ def _check_labels(info, boxes_by_name, width, height):
             assert [float(v) for v in line[1:]] == pytest.approx(expected, abs=1e-6)
 
 
-def test_image_project_push_label_pull_and_yolo_dataset(labelstudio, tmp_path):  # noqa: F811
+def test_image_project_push_label_pull_and_yolo_dataset(labelstudio, tmp_path):
     ls = labelstudio
     client = connect(ls.url, ls.token)
     project = ensure_project(client, "site A muck trucks", CLASSES)
@@ -144,7 +211,7 @@ def _square_video(path, frames=20, size=(160, 96), fps=10.0):
             w.write(img)
 
 
-def test_video_project_tracks_become_per_frame_labels(labelstudio, tmp_path):  # noqa: F811
+def test_video_project_tracks_become_per_frame_labels(labelstudio, tmp_path):
     ls = labelstudio
     client = connect(ls.url, ls.token)
     video = ls.document_root / "clips" / "gate.mp4"
@@ -179,7 +246,7 @@ def test_video_project_tracks_become_per_frame_labels(labelstudio, tmp_path):  #
         assert [float(v) for v in lines[1:]] == pytest.approx([(x + 8) / 160, 48 / 96, 16 / 160, 16 / 96], abs=1e-6)
 
 
-def test_wrong_token_is_a_clear_problem(labelstudio):  # noqa: F811
+def test_wrong_token_is_a_clear_problem(labelstudio):
     with pytest.raises(WorkbenchError) as err:
         connect(labelstudio.url, "0" * 40)
     (problem,) = err.value.problems
@@ -187,7 +254,7 @@ def test_wrong_token_is_a_clear_problem(labelstudio):  # noqa: F811
     assert problem.params["url"] == labelstudio.url and "0" * 40 not in str(problem.params)
 
 
-def test_the_local_server_is_found_without_settings(labelstudio, monkeypatch):  # noqa: F811
+def test_the_local_server_is_found_without_settings(labelstudio, monkeypatch):
     """As after `workbench labelstudio start`: no URL, no token in the environment; server.json + token file."""
     monkeypatch.setenv("WORKBENCH_HOME", str(labelstudio.workbench_home))
     monkeypatch.delenv("LABEL_STUDIO_URL", raising=False)
@@ -199,7 +266,7 @@ def test_the_local_server_is_found_without_settings(labelstudio, monkeypatch):  
     assert labelstudio.token not in labelstudio.log_file.read_text(encoding="utf-8", errors="replace")
 
 
-def test_pre_annotations_from_a_real_model_record_its_version(labelstudio, untrained_pt):  # noqa: F811
+def test_pre_annotations_from_a_real_model_record_its_version(labelstudio, untrained_pt):
     from workbench.features.labeling.projects import model_predictor
     from workbench.models.zoo import sha256_of
 
@@ -215,3 +282,60 @@ def test_pre_annotations_from_a_real_model_record_its_version(labelstudio, untra
                        document_root=ls.document_root).predictions == 1
     (task,) = client.tasks.list(project=project.id, fields="all")
     assert [p.model_version for p in task.predictions] == [version]
+
+
+class _ConnectionWatcher:
+    """Samples the TCP/UDP sockets of the server's processes every few ms; keeps remote addresses off loopback."""
+
+    def __init__(self, port: int) -> None:
+        listening = {c.pid for c in psutil.net_connections("tcp") if c.laddr and c.laddr.port == port
+                     and c.status == psutil.CONN_LISTEN}
+        self.processes = [psutil.Process(pid) for pid in listening if pid]
+        self.processes += [child for p in list(self.processes) for child in p.children(recursive=True)]
+        self.remote: set[str] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        while not self._stop.is_set():
+            for proc in self.processes:
+                try:
+                    conns = proc.net_connections(kind="inet")
+                except psutil.Error:
+                    continue
+                self.remote |= {f"{c.raddr.ip}:{c.raddr.port}" for c in conns
+                                if c.raddr and not c.raddr.ip.startswith(("127.", "::1", "::ffff:127."))}
+            time.sleep(0.005)
+
+    def __enter__(self) -> _ConnectionWatcher:
+        assert self.processes, "the server's process was not found"
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+
+def test_page_loads_reach_nothing_outside_this_machine(labelstudio, outbound):
+    """Issue 15: every login/home page load made the server fetch "live tips" from raw.githubusercontent.com. Load
+    the pages and what their scripts ask the server for (the live tips) as the browser does: nothing may go out,
+    neither through the proxy trap nor as a socket to a non-loopback address."""
+    ls = labelstudio
+    creds = json.loads((ls.workbench_home / "labelstudio" / "credentials.json").read_text(encoding="utf-8"))
+    with _ConnectionWatcher(ls.port) as watcher, httpx.Client(base_url=ls.url, trust_env=False, timeout=30) as web:
+        login = web.get("/user/login/")
+        assert login.status_code == 200 and "/heidi-tips" in login.text  # the page's script asks for live tips
+        for path in ("/heidi-tips", "/heidi-tips/"):
+            tips = web.get(path)  # answered here, as an offline server would after failing: 404, {}
+            assert tips.status_code == 404 and tips.json() == {}
+        signed_in = web.post("/user/login/", data={"email": creds["username"], "password": creds["password"],
+                                                   "csrfmiddlewaretoken": web.cookies.get("csrftoken", "")},
+                             headers={"Referer": ls.url + "/user/login/"})
+        assert signed_in.status_code == 302
+        for path in ("/projects/", "/user/account/", "/heidi-tips/"):
+            assert web.get(path).status_code in (200, 404)
+    assert outbound.requests == []
+    assert watcher.remote == set()
+    log = ls.log_file.read_text(encoding="utf-8", errors="replace")
+    assert "using settings 'workbench_offline_settings'" in log
