@@ -1,4 +1,5 @@
-"""Batch runs on Ray: one pipeline over many clips, one Ray task per clip, results gathered into one folder.
+"""Batch runs on Ray: one pipeline over many clips on a pool of Ray workers (each loads the pipeline once), every
+clip's results written into one folder.
 
     from workbench.features.batch import BatchOptions, run_batch
     summary = run_batch("pipelines/vehicle_count_line.yaml", ["clips/"], BatchOptions(out_dir=Path("out")))

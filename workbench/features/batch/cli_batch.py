@@ -1,7 +1,9 @@
-"""`workbench batch PIPELINE SOURCES...`: one Ray task per clip, results gathered into one folder (wired by the lead).
+"""`workbench batch PIPELINE SOURCES...`: a pool of Ray workers (the pipeline loaded once in each) runs the clips,
+writing their results into one folder (wired by the lead).
 
     workbench batch pipelines/vehicle_count_line.yaml clips/*.mp4 --out runs/batch1 [--workers 2] [--retries 2]
-    workbench batch my.yaml /mnt/footage/2026-11 --ray-address 10.0.0.5:6379   # a folder: all its videos
+    workbench batch my.yaml /mnt/footage/2026-11 --ray-address 10.0.0.5:6379 --out /mnt/shared/batch1
+                                                            # a folder: all its videos; --out: shared by every node
 
 Prints a progress bar over clips, then a table (clip, status, frames, fps, events, attempts, node, error).
 Exit code 0 when every clip was processed, 1 when any failed (the others are kept) or on a user error.
@@ -68,11 +70,13 @@ def add_parsers(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("pipeline", help="pipeline YAML file")
     p.add_argument("sources", nargs="*", help="video files or folders of videos (every node must see these paths)")
     p.add_argument("--ray-address", help="host:port of a Ray cluster's head (GCS); default: a private local Ray")
-    p.add_argument("--out", help="result folder (default: <workbench home>/batches/<date-time>)")
+    p.add_argument("--out", help="result folder (default: <workbench home>/batches/<date-time>); the workers write "
+                   "into it, so on a cluster of several machines it must be a shared folder at the same path on every "
+                   "node")
     p.add_argument("--retries", type=arg_types.non_negative_int, default=2,
                    help="extra attempts for a failing clip (default 2)")
     p.add_argument("--workers", type=arg_types.positive_int,
-                   help="local: clips at once (default: CPU cores); cluster: most in flight")
+                   help="workers, each running one clip at a time (default: local: CPU cores; cluster: its CPUs)")
     p.add_argument("--stride", type=arg_types.positive_int, help="process every Nth frame")
     p.add_argument("--max-frames", type=arg_types.positive_int, help="stop each clip after this many processed frames")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -1,18 +1,20 @@
-"""Run one pipeline over many clips as Ray tasks and gather everything into one output folder.
+"""Run one pipeline over many clips on a pool of Ray workers and gather everything into one output folder.
 
     <out>/batch_summary.json    every clip: status, frames, fps, events, attempts, node, error (+ totals, nodes)
     <out>/events.jsonl          every event of every clip, each with "clip"
     <out>/<clip>/               the clip's own run folder (summary.json, events, snapshots, video...), or error.json
 
-The summary and the events file are rewritten / appended as each clip finishes, so an interrupted batch keeps what
-was done.
+Each worker (`task.ClipWorker`, pooled in `pool.WorkerPool`) loads the pipeline once and writes each clip's folder
+itself, so the output folder must be one every worker sees at the same path: any local folder for a local Ray, a
+shared folder (NFS...) on a cluster of several machines (checked at start). The summary and the events file are
+rewritten / appended by the driver as each clip finishes, so an interrupted batch keeps what was done.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from workbench.core.errors import Problem, WorkbenchError
+from workbench.core.paths import write_atomic
 from workbench.features.batch.cluster import ray_session
+from workbench.features.batch.pool import WorkerPool
 from workbench.features.batch.report import (
     ERROR_FILE,
     EVENTS_FILE,
@@ -31,7 +35,7 @@ from workbench.features.batch.report import (
     write_summary,
 )
 from workbench.features.batch.sources import Clip, expand_sources
-from workbench.features.batch.task import ClipFailed, run_clip
+from workbench.features.batch.task import CHECK_FILE, fresh_folder
 
 ClipDone = Callable[[ClipRecord, int, int], None]  # the record, clips finished, clips in the batch
 
@@ -40,7 +44,7 @@ ClipDone = Callable[[ClipRecord, int, int], None]  # the record, clips finished,
 class BatchOptions:
     out_dir: Path
     ray_address: str | None = None  # None: a private local Ray with `workers` CPUs
-    workers: int | None = None  # local: Ray CPUs (default: this machine's cores); cluster: most clips in flight
+    workers: int | None = None  # workers (Ray actors, one CPU each); local default: cores; cluster: its CPUs
     retries: int = 2  # extra attempts per clip after a failure
     stride: int | None = None
     max_frames: int | None = None
@@ -92,64 +96,77 @@ def run_batch(pipeline: str | Path, sources: list[str], opts: BatchOptions) -> d
     write_summary(out, header, records)
     if opts.on_start:
         opts.on_start(len(clips))
-    with ray_session(opts.ray_address, workers or 1) as ray:
-        header["ray_start_s"] = round(time.perf_counter() - began - header["prepare_s"], 3)
-        # Retries are the driver's own (not Ray's max_retries): it knows each clip's attempt number exactly
-        task = ray.remote(run_clip).options(num_cpus=1, max_retries=0, scheduling_strategy="SPREAD")
-        waiting = list(range(len(clips)))
-        running: dict[Any, int] = {}
-        tries = [0] * len(clips)
-        done = 0
-        limit = workers if opts.ray_address and workers else len(clips)  # local: Ray's CPUs limit it
-        try:
-            while waiting or running:
-                while waiting and len(running) < limit:
-                    i = waiting.pop(0)
-                    tries[i] += 1
-                    running[task.remote(spec_data, clips[i].source, clips[i].name, opts.stride, opts.max_frames)] = i
-                finished, _ = ray.wait(list(running), num_returns=1)
-                i = running.pop(finished[0])
-                if not _gather(ray, finished[0], clips[i], records[i], out, tries[i], opts.retries):
-                    waiting.insert(0, i)  # failed with attempts left: again, before the clips not started yet
-                    continue
-                done += 1
-                write_summary(out, {**header, "seconds": round(time.perf_counter() - began, 3)}, records)
-                if opts.on_clip_done:
-                    opts.on_clip_done(records[i], done, len(clips))
-        except KeyboardInterrupt:
-            for ref in running:
-                ray.cancel(ref, force=True)
-            for r in records:
-                if r.status == "pending":
-                    r.status = "cancelled"
-            raise
-        finally:
-            header["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-            header["seconds"] = round(time.perf_counter() - began, 3)
-            summary = write_summary(out, header, records)
+    token = secrets.token_hex(16)
+    write_atomic(out / CHECK_FILE, token)  # every worker must read this token in the output folder it writes to
+    try:
+        with ray_session(opts.ray_address, workers or 1) as ray:
+            header["ray_start_s"] = round(time.perf_counter() - began - header["prepare_s"], 3)
+            size = min(len(clips), workers or _cluster_cpus(ray))
+            header["actors"] = size
+            pool = WorkerPool(ray, size, (spec_data, str(out.resolve()), opts.stride, opts.max_frames), token,
+                              out.resolve())
+            try:
+                _run_clips(pool, clips, records, opts, lambda: {**header, "seconds": _since(began)})
+            except BaseException:  # stopped (Ctrl+C, SIGTERM), or a worker cannot see the output folder
+                running = pool.running()
+                pool.stop()
+                for i, r in enumerate(records):
+                    if r.status == "pending":
+                        r.status, r.folder = "cancelled", clips[i].name if i in running else ""
+                raise
+            finally:
+                header["workers_replaced"] = pool.replaced
+    finally:
+        (out / CHECK_FILE).unlink(missing_ok=True)
+        header["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        header["seconds"] = _since(began)
+        summary = write_summary(out, header, records)
     return summary
 
 
-def _gather(ray: Any, ref: Any, clip: Clip, record: ClipRecord, out: Path, attempt: int, retries: int) -> bool:
-    """Write a finished clip's files into <out>/<clip>/ and fill its record; False = failed, to be tried again."""
-    from ray.exceptions import RayTaskError
+def _since(began: float) -> float:
+    return round(time.perf_counter() - began, 3)
 
-    try:
-        result = ray.get(ref)
-    except RayTaskError as exc:
-        cause = exc.cause if isinstance(getattr(exc, "cause", None), ClipFailed) else None
-        info = cause.info if cause else {"problems": [{"code": "block_crashed", "params": {"detail": str(exc)[:500]}}]}
-        return _failed(record, out, clip.name, info, attempt, retries)
-    except Exception as exc:
-        info = {"problems": [{"code": "batch_worker_lost", "params": {"detail": f"{type(exc).__name__}: {exc}"[:500]}}]}
-        return _failed(record, out, clip.name, info, attempt, retries)
-    folder = _fresh_folder(out, clip.name, record)
-    for rel, data in result["files"].items():
-        target = folder / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+
+def _cluster_cpus(ray: Any) -> int:
+    """A cluster without --workers: one worker per CPU of the cluster."""
+    return max(1, int(ray.cluster_resources().get("CPU", 1)))
+
+
+def _run_clips(pool: WorkerPool, clips: list[Clip], records: list[ClipRecord], opts: BatchOptions,
+               header: Callable[[], dict[str, Any]]) -> None:
+    """Give each free worker the next clip (a failed one again first) until every clip is done or failed."""
+    waiting = list(range(len(clips)))
+    tries = [0] * len(clips)
+    done = 0
+    while waiting or pool.running():
+        for slot in pool.idle():
+            if not waiting:
+                break
+            i = waiting.pop(0)
+            tries[i] += 1
+            pool.submit(slot, i, clips[i].source, clips[i].name)
+        outcome = pool.next_outcome()
+        if outcome is None:  # a worker became ready
+            continue
+        i = outcome.clip
+        if outcome.failure is not None:
+            if not _failed(records[i], opts.out_dir, clips[i].name, outcome.failure, tries[i], opts.retries):
+                waiting.insert(0, i)  # attempts left: again, before the clips not started yet
+                continue
+        else:
+            _gather(outcome.result or {}, clips[i], records[i], opts.out_dir, tries[i])
+        done += 1
+        write_summary(opts.out_dir, header(), records)
+        if opts.on_clip_done:
+            opts.on_clip_done(records[i], done, len(clips))
+
+
+def _gather(result: dict[str, Any], clip: Clip, record: ClipRecord, out: Path, attempt: int) -> None:
+    """A finished clip (its worker wrote <out>/<clip>/): its events into the batch's file, its record filled."""
     summary = result["summary"]
     append_events(out, clip.name, result["events"])
+    record.folder = clip.name
     record.status = summary.get("status", "done")
     record.frames = int(summary.get("frames", 0))
     record.fps = float(summary.get("processing_fps", 0.0))
@@ -157,16 +174,6 @@ def _gather(ray: Any, ref: Any, clip: Clip, record: ClipRecord, out: Path, attem
     record.event_counts = summary.get("events", {})
     record.attempts = attempt
     record.node_id, record.pid, record.seconds = result.get("node_id", ""), result.get("pid"), result["seconds"]
-    return True
-
-
-def _fresh_folder(out: Path, name: str, record: ClipRecord) -> Path:
-    folder = out / name
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
-    record.folder = name
-    return folder
 
 
 def _failed(record: ClipRecord, out: Path, name: str, info: dict[str, Any], attempt: int, retries: int) -> bool:
@@ -174,7 +181,9 @@ def _failed(record: ClipRecord, out: Path, name: str, info: dict[str, Any], atte
     record.attempts = attempt
     if attempt <= retries:
         return False
-    folder = _fresh_folder(out, name, record)
+    folder = out / name
+    fresh_folder(folder)  # what the failed attempt wrote is replaced by the error
+    record.folder = name
     record.status = "failed"
     record.error_code, record.error = problem_text(info.get("problems", []))
     record.node_id, record.pid, record.seconds = info.get("node_id", ""), info.get("pid"), info.get("seconds", 0.0)
