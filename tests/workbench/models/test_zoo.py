@@ -27,9 +27,17 @@ def test_bundled_manifests_are_valid_and_carry_no_weights(monkeypatch):
     yolo = models["yolo11n"]
     assert yolo.ultralytics_name == "yolo11n.pt" and yolo.license == "AGPL-3.0" and yolo.task == "detect"
     assert len(yolo.classes) == 80 and yolo.classes[:3] == ["person", "bicycle", "car"]
-    assert not list(BUNDLED.glob("*.pt")) and not list(BUNDLED.glob("*.onnx"))
+    assert not list(BUNDLED.glob("*.pt"))  # no ultralytics (AGPL) weights in the repository
+    shipped = {}
     for path in BUNDLED.glob("*.yaml"):
-        assert zoo.read_manifest(path).id == path.stem
+        manifest = zoo.read_manifest(path)
+        assert manifest.id == path.stem
+        if manifest.weights_path().is_file():
+            shipped[manifest.weights_path().name] = manifest
+    assert sorted(p.name for p in BUNDLED.glob("*.onnx")) == sorted(shipped)  # every file belongs to a manifest
+    for manifest in shipped.values():  # a shipped file: checked, runs without torch, says where it came from
+        assert manifest.weights.sha256 == zoo.sha256_of(manifest.weights_path())
+        assert manifest.format in ("yolo", "nanodet") and "AGPL" not in manifest.license and manifest.provenance
 
 
 def test_missing_weights_offline_says_how_to_import(zoo_home):
