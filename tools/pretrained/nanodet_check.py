@@ -235,6 +235,8 @@ def main() -> int:
         ref["detections"] = {**ref.get("detections", {}), **dets}
         args.reference.write_text(dump_reference(ref))
     else:
+        problems += [f"{key}: in the reference but not checked" for key in ref["detections"]
+                     if key not in dets and (args.vtest or "#" not in key)]
         for key, found in dets.items():
             problems += compare(key, [tuple(d) for d in ref["detections"].get(key, [])], found, ref["tolerance"],
                                 conf)
