@@ -70,8 +70,9 @@ def cmd_push(args: argparse.Namespace) -> int:
     else:
         predictor, version = model_predictor(args.model) if args.model else (None, "")
         result = push_frames(client, project, _frames(args.paths, args.clip), predictor, version, document_root=root)
+        _print_warnings(result.model_warnings(version, project.classes))
     print(t("labeling.pushed", project=project.title, id=project.id, created=len(result.created),
-            skipped=len(result.skipped), predictions=result.predictions))
+            skipped=len(result.skipped), predictions=result.predictions, boxes=result.boxes))
     return 0
 
 
@@ -142,7 +143,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--classes", required=True, help="comma-separated class list; YOLO id = position")
     p.add_argument("--kind", choices=("image", "video"), default="image")
     p.add_argument("--clip", help="clip id of the frames (default: their folder name; video: file name)")
-    p.add_argument("--model", help="model-zoo id or .pt/.onnx file whose boxes become pre-annotations")
+    p.add_argument("--model", help="model whose boxes become pre-annotations: a model-zoo id, models:/NAME@ALIAS, "
+                                   "models:/NAME/VERSION or a .pt/.onnx file (as for train --base)")
     p.add_argument("--fps", type=arg_types.positive_float, default=25.0, help="frame rate of video projects")
     p.add_argument("--url", help="Label Studio URL (default: LABEL_STUDIO_URL, else the local server)")
     p.add_argument("--document-root", help="the server's LOCAL_FILES_DOCUMENT_ROOT (default: the workbench home)")

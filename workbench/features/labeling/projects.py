@@ -61,7 +61,22 @@ class ClipRef:
 class PushResult:
     created: list[str] = field(default_factory=list)  # document-root-relative paths of new tasks
     skipped: list[str] = field(default_factory=list)  # already in the project
-    predictions: int = 0
+    predictions: int = 0  # new tasks that got at least one pre-annotated box
+    predicted: int = 0  # new frames the model looked at
+    boxes: int = 0  # boxes kept as pre-annotations
+    other_classes: dict[str, int] = field(default_factory=dict)  # boxes dropped: class outside the list -> count
+
+    def model_warnings(self, model_version: str, classes: list[str]) -> list[Problem]:
+        """Say when the model pre-annotated nothing: it found nothing at all, or only classes outside the list."""
+        if not self.predicted or self.predictions:
+            return []
+        if self.other_classes:
+            found = ", ".join(f"{name} ({n})" for name, n in sorted(self.other_classes.items(), key=lambda x: -x[1]))
+            return [Problem("labeling_model_other_classes", node="labelstudio", field="--model", severity="warning",
+                            params={"model": model_version, "frames": self.predicted, "found": found,
+                                    "classes": ", ".join(classes)})]
+        return [Problem("labeling_model_found_nothing", node="labelstudio", field="--model", severity="warning",
+                        params={"model": model_version, "frames": self.predicted})]
 
 
 def _fail(code: str, /, **params: object) -> WorkbenchError:
@@ -164,6 +179,26 @@ def prediction(boxes: Sequence[Box], classes: list[str], width: int, height: int
     return {"model_version": model_version, "score": float(min(scores)) if scores else 0.0, "result": result}
 
 
+def _pre_annotate(task: dict, path: Path, predictor: Predictor, classes: list[str], model_version: str,
+                  out: PushResult) -> None:
+    """Run the model on one frame; only boxes of the project's classes become the task's prediction (none: no
+    prediction, so Label Studio does not count an empty one)."""
+    image = cv2.imread(str(path))
+    if image is None:
+        raise _fail("labeling_image_unreadable", path=str(path))
+    h, w = image.shape[:2]
+    boxes = predictor(image)
+    out.predicted += 1
+    for b in boxes:
+        if b.cls not in classes:
+            out.other_classes[b.cls] = out.other_classes.get(b.cls, 0) + 1
+    pred = prediction(boxes, classes, w, h, model_version)
+    if pred["result"]:
+        task["predictions"] = [pred]
+        out.predictions += 1
+        out.boxes += len(pred["result"])
+
+
 def push_frames(client: LabelStudio, project: ProjectRef, frames: Sequence[FrameRef],
                 predictor: Predictor | None = None, model_version: str = "",
                 document_root: Path | None = None) -> PushResult:
@@ -181,12 +216,7 @@ def push_frames(client: LabelStudio, project: ProjectRef, frames: Sequence[Frame
             continue
         task: dict = {"data": {IMAGE_KEY: url, "clip": f.clip, "frame": f.frame, "source": rel}}
         if predictor is not None:
-            image = cv2.imread(str(f.path))
-            if image is None:
-                raise _fail("labeling_image_unreadable", path=str(f.path))
-            h, w = image.shape[:2]
-            task["predictions"] = [prediction(predictor(image), project.classes, w, h, model_version)]
-            out.predictions += 1
+            _pre_annotate(task, f.path, predictor, project.classes, model_version, out)
         tasks.append(task)
         folders.add(f.path.resolve().parent)
         already.add(rel)
@@ -226,14 +256,15 @@ def push_clips(client: LabelStudio, project: ProjectRef, clips: Sequence[ClipRef
     return out
 
 
-def model_predictor(model: str, conf: float = 0.25) -> tuple[Predictor, str]:
-    """A predictor from a model-zoo id or a local .pt/.onnx file, and its model_version (`name@sha256[:12]`)."""
-    from workbench.models.zoo import load_detector, resolve_weights, sha256_of
+def model_predictor(model: str, conf: float = 0.25, field: str = "--model") -> tuple[Predictor, str]:
+    """A predictor from any model text `workbench train --base` accepts but an architecture (a model-zoo id,
+    models:/NAME@ALIAS or models:/NAME/VERSION, a .pt/.onnx file), and its model_version (`label@sha256[:12]`)."""
+    from workbench.features.training.model_ref import resolve_model
+    from workbench.models.zoo import load_detector, sha256_of
 
-    path = Path(model)
-    if not path.is_file():
-        path = resolve_weights(model, node="labelstudio", field="model")
-    detector = load_detector(path, node="labelstudio", field="model")
+    ref = resolve_model(model, field=field, node="labelstudio")
+    path = Path(ref.weights)
+    detector = load_detector(path, node="labelstudio", field=field)
     names = detector.names
 
     def predict(image: np.ndarray) -> list[Box]:
@@ -241,4 +272,4 @@ def model_predictor(model: str, conf: float = 0.25) -> tuple[Predictor, str]:
         return [Box(names[int(c)], *map(float, xyxy), score=float(s))
                 for xyxy, c, s in zip(r.boxes.xyxy.tolist(), r.boxes.cls.tolist(), r.boxes.conf.tolist(), strict=True)]
 
-    return predict, f"{Path(model).stem if path == Path(model) else model}@{sha256_of(path)[:12]}"
+    return predict, f"{ref.label}@{sha256_of(path)[:12]}"

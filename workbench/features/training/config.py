@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -25,13 +26,14 @@ AUGMENTATION_PRESETS: dict[str, dict[str, float]] = {
 
 
 def base_model_kind(value: str) -> Literal["registry", "architecture", "file", "zoo"]:
-    """How a base-model text is read: `models:/..` registry, `yolo*.yaml` untrained architecture, a .pt file, or a
-    model-zoo id."""
+    """How a model text is read (everywhere a model is named, see training.model_ref): `models:/..` registry,
+    `yolo*.yaml` untrained architecture, a weights file (.pt/.onnx, a path, or an existing file), or a model-zoo id."""
+    value = value.strip()
     if value.startswith("models:/"):
         return "registry"
     if ARCHITECTURE_PATTERN.match(value):
         return "architecture"
-    if value.lower().endswith(".pt"):
+    if value.lower().endswith((".pt", ".onnx")) or "/" in value or Path(value).expanduser().is_file():
         return "file"
     return "zoo"
 

@@ -7,6 +7,7 @@ outside this machine.
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import threading
 import time
@@ -266,22 +267,36 @@ def test_the_local_server_is_found_without_settings(labelstudio, monkeypatch):
     assert labelstudio.token not in labelstudio.log_file.read_text(encoding="utf-8", errors="replace")
 
 
-def test_pre_annotations_from_a_real_model_record_its_version(labelstudio, untrained_pt):
-    from workbench.features.labeling.projects import model_predictor
-    from workbench.models.zoo import sha256_of
+def test_push_with_a_registered_model_counts_only_tasks_with_boxes(labelstudio, untrained_pt, tmp_path,
+                                                                    monkeypatch, capsys):
+    """The labeler's case: `labelstudio push --model models:/NAME@champion` (refused before: "unknown model") with a
+    model that finds nothing of the project's classes: 0 tasks with pre-annotations, and the CLI says why."""
+    from workbench.apps.cli import main
+    from workbench.features.training.tracking import Tracking, TrainingRecord, embedded_uri, promote
 
     ls = labelstudio
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", ls.token)
+    monkeypatch.setenv("WORKBENCH_LANG", "en")
+    (tmp_path / "model").mkdir()
+    shutil.copyfile(untrained_pt, tmp_path / "model" / "best.pt")
+    record = TrainingRecord(Tracking(embedded_uri(), True), "site")  # as a training registers its best.pt
+    record.start({}, {})
+    promote("site", record.register(tmp_path / "model", "site", {}))
+    frames = ls.document_root / "frames" / "cam9"
+    frames.mkdir(parents=True, exist_ok=True)
+    for i in range(3):
+        cv2.imwrite(str(frames / f"{i:06d}.png"), np.full((96, 160, 3), 40 * i, np.uint8))
+    code = main(["labelstudio", "push", str(frames), "--project", "model pre-labels", "--classes", "truck,car",
+                 "--model", "models:/site@champion", "--url", ls.url, "--document-root", str(ls.document_root)])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert "3 new task(s), 0 already there, 0 with pre-annotations (0 boxes)" in out.out
+    assert "labelstudio.--model" in out.err and "site/v1@" in out.err  # found nothing / only other classes
     client = connect(ls.url, ls.token)
-    project = ensure_project(client, "model pre-labels", CLASSES)
-    frame = ls.document_root / "frames" / "cam9" / "000001.png"
-    frame.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(frame), np.full((96, 160, 3), 127, np.uint8))
-    predictor, version = model_predictor(str(untrained_pt))
-    assert version == f"tiny@{sha256_of(untrained_pt)[:12]}"
-    assert push_frames(client, project, [FrameRef(frame, "cam9", 1)], predictor, version,
-                       document_root=ls.document_root).predictions == 1
-    (task,) = client.tasks.list(project=project.id, fields="all")
-    assert [p.model_version for p in task.predictions] == [version]
+    project = next(p for p in client.projects.list() if p.title == "model pre-labels")
+    assert all(not t.predictions for t in client.tasks.list(project=project.id, fields="all"))
 
 
 class _ConnectionWatcher:
