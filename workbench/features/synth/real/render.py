@@ -174,27 +174,16 @@ def _clip(roi: tuple[int, int, int, int], size: tuple[int, int]) -> tuple[slice,
 
 
 def _shadow(img: np.ndarray, layer: _Layer) -> None:
-    """Darken the ground under a vehicle: a soft ellipse along the bottom of its mask, tilted with the road."""
-    cols = np.flatnonzero(layer.alpha.max(axis=0) >= 0.5)
-    rows = np.flatnonzero(layer.alpha.max(axis=1) >= 0.5)
-    if len(cols) == 0:
+    """Darken the ground right under a vehicle (overcast light: a soft contact shadow along the bottom of its mask,
+    reaching a few pixels below it)."""
+    part = _clip(layer.roi, (img.shape[1], img.shape[0]))
+    if part is None:
         return
-    x0 = layer.roi[0]
-    bw, bh = cols[-1] - cols[0] + 1, rows[-1] - rows[0] + 1 - abs(layer.slope) * (cols[-1] - cols[0] + 1)
-    cx = x0 + (cols[0] + cols[-1]) / 2.0
-    cy = layer.depth + layer.slope * (cx - layer.anchor_x) - 0.04 * bh
-    ax, ay = 0.47 * bw * np.hypot(1.0, layer.slope), max(2.0, 0.07 * bh)
-    reach = int(ax + ay) + 6
-    sx0, sy0 = int(cx) - reach, int(cy) - reach
-    patch = np.zeros((2 * reach, 2 * reach), np.float32)
-    angle = float(np.degrees(np.arctan(layer.slope)))
-    cv2.ellipse(patch, (round(cx - sx0), round(cy - sy0)), (round(ax), round(ay)), angle, 0, 360, 1.0, -1)
-    patch = cv2.GaussianBlur(patch, (0, 0), max(1.0, ay / 3))
-    part = _clip((sx0, sy0, patch.shape[1], patch.shape[0]), (img.shape[1], img.shape[0]))
-    if part is not None:
-        fr, fc, lr, lc = part
-        dark = 1.0 - SHADOW * patch[lr, lc]
-        img[fr, fc] = (img[fr, fc].astype(np.float32) * dark[:, :, None]).astype(np.uint8)
+    drop = np.zeros_like(layer.alpha)
+    drop[2:] = layer.alpha[:-2]
+    shade = cv2.GaussianBlur(drop, (0, 0), 1.2)
+    fr, fc, lr, lc = part
+    img[fr, fc] = (img[fr, fc].astype(np.float32) * (1.0 - SHADOW * shade[lr, lc])[:, :, None]).astype(np.uint8)
 
 
 def _paint(img: np.ndarray, background: np.ndarray, layer: _Layer, zbuf: np.ndarray) -> None:
