@@ -122,7 +122,7 @@ def cmd_zoo_list(args: argparse.Namespace) -> int:
         print(json.dumps([m.model_dump(mode="json") for m in models], ensure_ascii=False, indent=2))
         return EXIT_OK
     for m in models:
-        print(f"{m.id:<24} {m.task:<8} {len(m.classes):>3} classes  {m.license:<12} {m.description}")
+        print(f"{m.id:<24} {m.format:<11} {len(m.classes):>3} classes  {m.license:<12} {m.description}")
     return EXIT_OK
 
 

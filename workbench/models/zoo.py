@@ -268,6 +268,11 @@ def load_detector(path: Path, node: str | None = None, field: str | None = None)
     suffix = _check_format(path, node, field)
     if suffix == ".pt":
         safe_checkpoint(path, node, field)  # refuse unsafe pickles even if ultralytics was imported before us
+    else:
+        from workbench.models.onnx_detect import open_session
+
+        if "task" not in open_session(path, "cpu", 1, node, field).metadata:  # e.g. NanoDet: for detection/onnx
+            raise BlockError("weights_not_ultralytics", node, field, path=str(path))
     prepare_ultralytics()
     from ultralytics import YOLO
 

@@ -179,3 +179,13 @@ def test_onnx_without_onnxruntime_says_what_to_install(zoo_home, tmp_path, monke
         zoo.load_detector(path, "det", "model")
     problem = problem_of(err)
     assert (problem.code, problem.node, problem.field) == ("onnx_runtime_missing", "det", "model")
+
+
+def test_an_onnx_file_that_is_not_an_ultralytics_export_is_not_given_to_ultralytics(monkeypatch):
+    monkeypatch.delenv("WORKBENCH_ZOO_DIR", raising=False)
+    nanodet = zoo.resolve_weights("nanodet-m-416")  # bundled; runs in detection/onnx
+    with pytest.raises(BlockError) as err:
+        zoo.load_detector(nanodet, "det", "model")
+    problem = problem_of(err)
+    assert (problem.code, problem.node, problem.field) == ("weights_not_ultralytics", "det", "model")
+    assert "detection/onnx" in problem.message() and str(nanodet) in problem.message("zh")
