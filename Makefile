@@ -28,6 +28,11 @@ $(STAMP): pyproject.toml
 		{ apt-get update -q >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 		--no-install-recommends fonts-noto-cjk >/dev/null 2>&1; } || \
 		echo "note: fonts-noto-cjk could not be installed: annotated videos will be written in English"
+	@# Real street footage and photos for the real-pixel test scenes (workbench synth real_traffic); best effort.
+	@test -f /usr/share/doc/opencv-doc/examples/data/vtest.avi || ! command -v apt-get >/dev/null || \
+		{ apt-get update -q >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+		--no-install-recommends opencv-doc >/dev/null 2>&1; } || \
+		echo "note: opencv-doc could not be installed: workbench synth real_traffic / real_people need it"
 	touch $(STAMP)
 
 # The canvas component is built from its source in frontend/canvas (npm registry only; the output is not committed).

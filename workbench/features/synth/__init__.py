@@ -5,7 +5,8 @@
     frames = list(render_frames(get("traffic"), 0))   # the same frames in memory, no encoding
 
 The same scenario and seed always give the same frames and the same truth. The truth format is documented in
-`workbench.features.synth.truth`.
+`workbench.features.synth.truth`. Real-pixel scenes (`real_traffic`, `real_people`: real objects over a real street,
+for learned detectors) live in `workbench.features.synth.real`; `generate` writes them too.
 """
 
 from workbench.features.synth.generate import GeneratedClip, generate

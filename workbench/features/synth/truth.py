@@ -40,6 +40,18 @@ Events (sorted by frame, then track id, then type):
   `(end_frame - frame) / fps`; `region` = a zone containing the anchor (one event per such zone), else "".
 
 `value`, `direction`, `end_frame`, `end_time` are null / "" where they do not apply. Times are seconds, 3 decimals.
+
+Real-pixel scenes (`workbench.features.synth.real`, e.g. `real_traffic`) write the same format, version 1, with
+compatible additions (readers that do not know them lose nothing):
+- `boxes` are measured on the composited masks: the box of the object's pixels that can be seen (alpha >= 0.5, not
+  hidden by anything in front of it, inside the picture); in a frame where the object is entirely hidden, its whole
+  box. Classes also include the parked vehicles' (`van`, `car`).
+- per track `full_boxes` (the whole object's box, clipped to the picture, as if nothing were in front of it) and
+  `visibility` (share of the object's pixels that can be seen, 0..1; parts outside the picture count as hidden), one
+  per frame like `boxes`; `parked: true` on the vehicles parked in the background (all frames, never moving).
+- events are measured on the anchor of `full_boxes` (an object crossing a line behind a bus crosses it once); a parked
+  vehicle has one `stopped` event over the whole clip. A sliver of an object that touches the picture's edge for a few
+  frames before it enters for good is left out of its track.
 """
 
 from __future__ import annotations
