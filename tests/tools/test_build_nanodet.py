@@ -36,6 +36,8 @@ def test_manifest_names_the_committed_onnx() -> None:
     assert manifest["classes"] == coco
     assert manifest["decoder"] == {"strides": [8, 16, 32], "reg_max": 10}
     assert {p["part"] for p in manifest["provenance"]} == {"package", "model", "training data", "conversion"}
+    notices = MANIFEST.with_suffix(".LICENSE").read_text(encoding="utf-8")
+    assert "Copyright 2020-2021 RangiLyu" in notices and "Copyright (c) 2021 Vladimir Mandic" in notices
 
 
 @pytest.mark.slow
