@@ -38,14 +38,14 @@ class Selection:
     max_det: int
 
     @classmethod
-    def build(cls, names: Sequence[str], conf: float, keep: Sequence[str] = (), class_conf: Mapping[str, float] = (
-            {}), iou: float = 0.5, agnostic: bool = True, max_det: int = 300) -> Selection:
+    def build(cls, names: Sequence[str], conf: float, keep: Sequence[str] = (),
+              class_conf: Mapping[str, float] | None = None, iou: float = 0.5, agnostic: bool = True,
+              max_det: int = 300) -> Selection:
         """Thresholds for `names` (the model's classes in id order); names compare like `class_key` everywhere.
         UnknownClasses lists the names of `keep` / `class_conf` the model does not have (keep's first)."""
-        ids: dict[str, int] = {}
-        for i, name in enumerate(names):
-            ids.setdefault(class_key(name), i)
-        unknown = [n for n in (*keep, *class_conf) if class_key(n) not in ids]
+        class_conf = class_conf or {}
+        known = {class_key(n) for n in names}
+        unknown = [n for n in (*keep, *class_conf) if class_key(n) not in known]
         if unknown:
             raise UnknownClasses(list(dict.fromkeys(unknown)))
         thresholds = np.full(len(names), conf, np.float32)
