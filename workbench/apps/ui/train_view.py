@@ -212,6 +212,54 @@ def result_warnings(result: dict[str, Any] | None) -> list[Problem]:
             for w in (result or {}).get("warnings", [])]
 
 
+LOUD_VERDICTS = frozenset({"zero", "no_better"})
+
+
+def loud_warnings(result: dict[str, Any] | None) -> list[Problem]:
+    """The verdict's warnings (scores 0, no better than its base): shown as errors, not among the other warnings."""
+    return [p for p in result_warnings(result) if p.field == "mAP50"]
+
+
+def quiet_warnings(result: dict[str, Any] | None) -> list[Problem]:
+    return [p for p in result_warnings(result) if p.field != "mAP50"]
+
+
+def notices(progress: dict[str, Any]) -> list[Problem]:
+    """Warnings a running training already knows (e.g. freezing switched off on an untrained base)."""
+    return [Problem(n["code"], field=n.get("field"), params=n.get("params") or {}, severity="warning")
+            for n in progress.get("notices") or []]
+
+
+def base_untrained(value: str) -> bool | None:
+    """Whether a base model's backbone was never trained: True for an architecture, read from the weights for a zoo
+    entry or file on this machine, None when it cannot be told without fetching it (a registered model)."""
+    from workbench.features.training.config import base_model_kind
+    from workbench.features.training.model_ref import resolve_model
+    from workbench.features.training.quality import backbone_untrained
+    from workbench.models.zoo import safe_checkpoint
+
+    kind = base_model_kind(value)
+    if kind == "architecture":
+        return True
+    if kind == "registry":
+        return None
+    try:
+        weights = Path(resolve_model(value, field="base_model", trainable=True).weights)
+        ckpt = safe_checkpoint(weights)
+    except WorkbenchError:
+        return None  # missing weights and the like are said where the base is picked and at start
+    return backbone_untrained(ckpt.get("ema") or ckpt["model"])
+
+
+def promotion_table(check: Any, lang: str) -> pd.DataFrame:
+    """The candidate beside the alias' current holder, one row per number (training.promotion)."""
+    from workbench.features.training.promotion import comparison_rows
+
+    rows = comparison_rows(check, lang)
+    columns = [t("promotion.candidate", lang), t("promotion.current", lang, alias=check.alias)]
+    return pd.DataFrame([r[1:] for r in rows], index=[r[0] for r in rows], columns=columns)
+
+
 def version_aliases(uri: str, name: str, version: str) -> list[str]:
     """The aliases pointing at one registered model version (e.g. candidate, champion)."""
     if not store_exists(uri):

@@ -45,12 +45,42 @@ def _print_epochs(progress: dict, shown: int) -> int:
     return len(progress.get("history", []))
 
 
-def _print_warnings(result: dict) -> None:
+def _problem(w: dict) -> Problem:
+    return Problem(w["code"], field=w.get("field"), params=w.get("params") or {}, severity="warning")
+
+
+def _print_problems(problems: list[Problem], shown: set[str]) -> None:
+    """Warnings not shown yet (by code), one line each on stderr."""
     from workbench.features.training.jobs import safe_message
 
-    for w in result.get("warnings", []):
-        problem = Problem(w["code"], field=w.get("field"), params=w.get("params") or {}, severity="warning")
-        print(f"  warning: {problem.where()}: {safe_message(problem, None)}", file=sys.stderr)
+    for problem in problems:
+        if problem.code in shown:
+            continue
+        shown.add(problem.code)
+        print(f"  warning: {problem.where()}: {safe_message(problem, None)}", file=sys.stderr, flush=True)
+
+
+LOUD = frozenset({"zero", "no_better"})
+
+
+def _print_outcome(result: dict) -> None:
+    """The done line; a model that finds nothing or is no better than its base is said loudly, on both streams."""
+    version = {"model": result["model_name"], "version": result["version"], "alias": result["alias"],
+               "run": result["run_id"], "uri": result["tracking_uri"]}
+    map50 = result.get("final_metrics", {}).get("metrics/mAP50(B)")
+    shown = "-" if map50 is None else f"{map50:.3f}"
+    if result.get("verdict") in LOUD:
+        bar = "!" * 78
+        loud = [p for p in map(_problem, result.get("warnings", [])) if p.field == "mAP50"]
+        print("\n".join([bar, *(f"!! {p.message()}" for p in loud), bar]), file=sys.stderr, flush=True)
+        print(t("cli.train_done_unusable", map50=shown, **version))
+        return
+    print(t("cli.train_done", **version))
+    base = result.get("base_map50")
+    if base is None:
+        print(t("cli.train_verdict_unscored", map50=shown))
+    else:
+        print(t("cli.train_verdict_better", map50=shown, base_map50=f"{base:.3f}"))
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -58,14 +88,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     from workbench.features.training.jobs import LOG_FILE, cancel_training, job_dir, start_training, training_status
 
     config = _config(args)
-    check_dataset(args.data)  # bad input fails here, before a worker starts
+    shown: set[str] = set()
+    _print_problems(list(check_dataset(args.data).warnings), shown)  # bad input fails here, before a worker starts
     job = start_training(config, args.data)
     print(t("cli.train_started", job=job, folder=job_dir(job)), flush=True)
-    shown, interrupted = 0, False
+    epochs, interrupted = 0, False
     while True:
         try:
             status = training_status(job)
-            shown = _print_epochs(status.progress, shown)
+            _print_problems([_problem(n) for n in status.progress.get("notices", [])], shown)
+            epochs = _print_epochs(status.progress, epochs)
             if status.finished:
                 break
             time.sleep(POLL_S)
@@ -75,10 +107,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     if status.problems:
         raise WorkbenchError(status.problems)
     result = status.result or {}
-    _print_warnings(result)
+    _print_problems([_problem(w) for w in result.get("warnings", []) if w.get("field") != "mAP50"], shown)
     if status.state == "done":
-        print(t("cli.train_done", model=result["model_name"], version=result["version"], alias=result["alias"],
-                run=result["run_id"], uri=result["tracking_uri"]))
+        _print_outcome(result)
         return EXIT_OK
     if status.state == "cancelled":
         print(t("cli.train_cancelled", run=result.get("run_id", "-")))
@@ -87,11 +118,45 @@ def cmd_train(args: argparse.Namespace) -> int:
     return EXIT_USER_ERROR
 
 
+YES = frozenset({"y", "yes", "是", "是的", "好"})
+
+
+def _print_comparison(check) -> None:
+    """The candidate beside the alias' current holder, then what speaks against promoting."""
+    from workbench.features.training.promotion import comparison_rows
+
+    rows = [(t("promotion.row.what"), t("promotion.candidate"), t("promotion.current", alias=check.alias)),
+            *comparison_rows(check)]
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    print(t("cli.promote_comparing", model=check.name, version=check.candidate.version, alias=check.alias))
+    for row in rows:
+        print("  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    for problem in check.warnings:
+        print(f"  warning: {problem.where()}: {problem.message()}", file=sys.stderr, flush=True)
+
+
 def cmd_models_promote(args: argparse.Namespace) -> int:
+    from workbench.features.training.promotion import promotion_check
     from workbench.features.training.tracking import promote
 
-    promote(args.name, args.version, args.alias)
-    print(t("cli.model_promoted", model=args.name, version=args.version, alias=args.alias))
+    check = promotion_check(args.name, args.version, args.alias)
+    _print_comparison(check)
+    if check.already:
+        print(t("cli.promote_already", model=args.name, version=check.candidate.version, alias=args.alias))
+        return EXIT_OK
+    if not args.yes:
+        try:
+            answer = input(t("cli.promote_confirm", model=args.name, version=check.candidate.version,
+                             alias=args.alias))
+        except EOFError:  # no one to ask (a script, a closed stdin)
+            print()
+            raise WorkbenchError([Problem("promote_needs_confirmation", field="--yes", params={
+                "model": args.name, "version": check.candidate.version, "alias": args.alias})]) from None
+        if answer.strip().lower() not in YES:
+            print(t("cli.promote_declined", model=args.name, version=check.candidate.version, alias=args.alias))
+            return EXIT_USER_ERROR
+    promote(args.name, check.candidate.version, args.alias)
+    print(t("cli.model_promoted", model=args.name, version=check.candidate.version, alias=args.alias))
     return EXIT_OK
 
 
@@ -106,7 +171,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--imgsz", type=arg_types.positive_int, help="training image size, a multiple of 32")
     p.add_argument("--preset", choices=["none", "light", "strong"], help="augmentation preset (default light)")
     p.add_argument("--freeze", action=argparse.BooleanOptionalAction, default=None,
-                   help="freeze the base model's backbone (default: yes)")
+                   help="freeze the base model's backbone (default: yes; switched off, with a warning, when the "
+                        "base was never trained)")
     p.add_argument("--batch", type=arg_types.positive_int)
     p.add_argument("--device", choices=["auto", "cpu", "cuda"])
     p.add_argument("--patience", type=arg_types.non_negative_int,
@@ -115,8 +181,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     models = sub.add_parser("models", help="registered models in MLflow")
     msub = models.add_subparsers(dest="models_command", required=True)
-    p = msub.add_parser("promote", help="point an alias (default champion) at a model version")
+    p = msub.add_parser("promote", help="point an alias (default champion) at a model version, after showing it "
+                                        "beside the current one and asking")
     p.add_argument("name")
     p.add_argument("version")
     p.add_argument("--alias", default="champion")
+    p.add_argument("--yes", action="store_true",
+                   help="promote without asking (the comparison and its warnings are still printed)")
     p.set_defaults(func=cmd_models_promote)

@@ -135,6 +135,10 @@ def _problems(classes: list[str], train: SplitSummary, val: SplitSummary, splits
         problems.append(_problem("train_data_single_class", present=classes[used[0]], missing=", ".join(unused)))
     elif unused:
         problems.append(_problem("train_data_class_without_boxes", "warning", missing=", ".join(unused)))
+    unmeasured = [classes[i] for i in used if i not in val.boxes_per_class]
+    if unmeasured:  # learned but never checked: the val score says nothing about them
+        problems.append(_problem("train_data_class_not_in_val", "warning", missing=", ".join(unmeasured),
+                                 folder=str(splits["val"])))
     return problems
 
 

@@ -183,6 +183,9 @@ class TrainingRecord:
         self._client.log_batch(self.run_id, metrics=[Metric(metric_name(k), float(v), now, step)
                                                      for k, v in metrics.items()])
 
+    def set_tag(self, key: str, value: str) -> None:
+        self._client.set_tag(self.run_id, key, value)
+
     def log_artifacts(self, files: list[Path], artifact_path: str | None = None) -> None:
         for path in files:
             if path.is_file():

@@ -21,6 +21,15 @@ from workbench.core.errors import Problem, WorkbenchError
 from workbench.features.training.base_model import resolve_base_model
 from workbench.features.training.config import TrainConfig
 from workbench.features.training.dataset_check import DatasetInfo, check_dataset
+from workbench.features.training.quality import (
+    BASE_MAP50_METRIC,
+    VERDICT_TAG,
+    Quality,
+    backbone_untrained,
+    base_map50,
+    freeze_warning,
+    judge,
+)
 from workbench.features.training.tracking import CANDIDATE, Tracking, TrainingRecord, choose_tracking, json_tag
 
 ULTRALYTICS_DIR, MODEL_DIR = "ultralytics", "model"
@@ -53,6 +62,9 @@ class TrainResult:
     onnx: str | None = None
     final_metrics: dict[str, float] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)
+    verdict: str | None = None  # better | no_better | zero | unscored_base (training.quality); None when cancelled
+    base_map50: float | None = None  # the base's mAP50 on the same validation images, when it could be scored
+    freeze_switched_off: bool = False  # freezing was asked on a base whose backbone was never trained
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -73,6 +85,7 @@ class EpochProgress:
     mAP50_95: float | None = None
     seconds_per_epoch: float | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
+    notices: list[dict[str, Any]] = field(default_factory=list)  # warnings known while training (e.g. freezing off)
 
 
 def _losses(trainer: Any) -> dict[str, float]:
@@ -195,6 +208,24 @@ def _log_run_files(record: TrainingRecord, save_dir: Path, data_yaml: Path) -> N
     record.log_artifacts([data_yaml], "dataset")
 
 
+def _notice(problem: Problem) -> dict[str, Any]:
+    return {"code": problem.code, "field": problem.field, "params": problem.params}
+
+
+def _judge(config: TrainConfig, base_weights: str, untrained: bool, dataset: DatasetInfo, args: dict[str, Any],
+           callbacks: _Callbacks, record: TrainingRecord) -> Quality:
+    """Score the base on the same validation images (when comparable), judge the result, record both in the run."""
+    warnings: list[Problem] = []
+    base = base_map50(base_weights, untrained, list(dataset.classes), dataset.data_yaml, config.imgsz, config.batch,
+                      args["device"], warnings)
+    quality = judge(callbacks.final_metrics.get("metrics/mAP50(B)"), base, config.base_model, untrained)
+    quality.warnings[:0] = warnings
+    record.set_tag(VERDICT_TAG, quality.verdict)
+    if base is not None:
+        callbacks._log({BASE_MAP50_METRIC: base}, callbacks.progress.epoch)
+    return quality
+
+
 def train(config: TrainConfig, data_yaml: str | Path, work_dir: str | Path,
           on_progress: Callable[[EpochProgress], None] | None = None,
           should_stop: Callable[[], bool] | None = None, tracking: Tracking | None = None,
@@ -218,24 +249,34 @@ def train(config: TrainConfig, data_yaml: str | Path, work_dir: str | Path,
     from ultralytics import YOLO
 
     model = YOLO(base.weights, task="detect")
+    untrained = base.kind == "architecture" or backbone_untrained(model.model)
     args = config.ultralytics_args(len(model.model.yaml.get("backbone", [])))
+    progress = EpochProgress(epochs=config.epochs)
+    if config.freeze_backbone and untrained:  # a random backbone frozen: only the head would learn, on noise
+        args["freeze"] = None
+        warnings.append(freeze_warning(config.base_model))
+        progress.notices.append(_notice(warnings[-1]))
     tags = {"workbench.dataset_version": dataset.version, "workbench.base_model": config.base_model,
             "workbench.classes": json_tag(list(dataset.classes))}
     record = TrainingRecord(tracking, run_name or config.model_name)
-    record.start(_params(config, dataset, args, base.weights), tags)
-    progress = EpochProgress(epochs=config.epochs)
-    callbacks = _Callbacks(record, progress, on_progress or (lambda p: None), should_stop or (lambda: False),
-                           warnings)
+    record.start({**_params(config, dataset, args, base.weights), "base_untrained": untrained}, tags)
+    report = on_progress or (lambda p: None)
+    report(progress)
+    callbacks = _Callbacks(record, progress, report, should_stop or (lambda: False), warnings)
     callbacks.attach(model)
 
-    def result(state: str, version: str | None = None, best: Path | None = None, onnx: Path | None = None):
+    def result(state: str, version: str | None = None, best: Path | None = None, onnx: Path | None = None,
+               quality: Quality | None = None):
         return TrainResult(state=state, run_id=record.run_id, experiment_id=record.experiment_id,
                            tracking_uri=tracking.shown_uri, embedded=tracking.embedded, model_name=config.model_name,
                            version=version, alias=CANDIDATE if version else None, dataset_version=dataset.version,
                            classes=list(dataset.classes), epochs_done=progress.epoch,
                            seconds=round(time.monotonic() - started, 1), seconds_per_epoch=progress.seconds_per_epoch,
                            best_pt=str(best) if best else None, onnx=str(onnx) if onnx else None,
-                           final_metrics=callbacks.final_metrics, warnings=warnings)
+                           final_metrics=callbacks.final_metrics, warnings=warnings,
+                           verdict=quality.verdict if quality else None,
+                           base_map50=quality.base_map50 if quality else None,
+                           freeze_switched_off=config.freeze_backbone and untrained)
 
     try:
         model.train(data=str(dataset.data_yaml), project=str(work_dir), name=ULTRALYTICS_DIR, exist_ok=True,
@@ -246,8 +287,12 @@ def train(config: TrainConfig, data_yaml: str | Path, work_dir: str | Path,
             raise WorkbenchError([Problem("training_no_weights", params={"folder": str(save_dir)})])
         onnx = _export_onnx(best, config.imgsz, warnings)
         _log_run_files(record, save_dir, dataset.data_yaml)
+        quality = _judge(config, base.weights, untrained, dataset, args, callbacks, record)
+        warnings.extend(quality.warnings)
+        tags[VERDICT_TAG] = quality.verdict
         card = {"classes": list(dataset.classes), "imgsz": config.imgsz, "base_model": config.base_model,
-                "dataset_version": dataset.version, "run_id": record.run_id, "metrics": callbacks.final_metrics}
+                "dataset_version": dataset.version, "run_id": record.run_id, "metrics": callbacks.final_metrics,
+                "verdict": quality.verdict, "base_mAP50": quality.base_map50}
         version = record.register(_model_folder(work_dir, best, onnx, card), config.model_name, tags)
     except (TrainingCancelled, KeyboardInterrupt):
         record.end("KILLED")
@@ -260,4 +305,4 @@ def train(config: TrainConfig, data_yaml: str | Path, work_dir: str | Path,
         raise WorkbenchError([Problem("training_failed", params={"detail": f"{type(exc).__name__}: {exc}"[:300]})]) \
             from exc
     record.end("FINISHED")
-    return result("done", version, best, onnx)
+    return result("done", version, best, onnx, quality)

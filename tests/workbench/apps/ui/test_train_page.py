@@ -127,6 +127,35 @@ def test_a_bad_image_size_is_a_problem_and_blocks_start(home: Path):
     assert any(e.value.startswith("imgsz:") for e in at.error)
 
 
+def test_freezing_an_untrained_base_is_flagged_before_start(home: Path):
+    at = _app()
+    hint = t("app.train.freeze_untrained_hint", "en", model="yolo11n.yaml")
+    assert hint not in _texts(at, "warning")
+    at.selectbox(key="train_base_model").set_value("yolo11n.yaml").run()
+    assert hint in _texts(at, "warning") and not at.exception
+    at.toggle(key="train_freeze_backbone").set_value(False).run()
+    assert hint not in _texts(at, "warning")
+
+
+def test_the_dataset_check_speaks_before_start(home: Path, monkeypatch: pytest.MonkeyPatch):
+    """A class with no box in the validation images is named under the dataset, before any training starts."""
+    data_yaml = next((home / "datasets").glob("*/data.yaml"))
+    labels = sorted((data_yaml.parent / "labels" / "val").glob("*.txt"))
+    saved = {p: p.read_text() for p in labels}
+    try:
+        for label in labels:  # keep only class 0 in validation
+            label.write_text("".join(ln + "\n" for ln in saved[label].splitlines() if ln.startswith("0 ")))
+        at = _app()
+        warnings = _texts(at, "warning")
+        assert any(w.startswith("data: ") and "validation images" in w for w in warnings), warnings
+    finally:
+        for label, text in saved.items():
+            label.write_text(text)
+        from workbench.apps.ui.pages.train import _dataset_problems
+
+        _dataset_problems.clear()
+
+
 @pytest.fixture(scope="module")
 def finished_job(home: Path) -> str:
     """A 1-epoch training started from the page and followed until it ended."""
@@ -143,8 +172,13 @@ def test_a_training_started_on_the_page_is_registered_and_promoted(home: Path, f
     result = status.result
     at = _app("zh", finished_job)  # a refresh: ?job= reopens the training
     assert not at.exception
-    assert t("app.train.done", "zh", model="page-model", version=result["version"], alias="candidate") in \
-        _texts(at, "success")
+    # one epoch from random weights finds nothing: an error box, not a success (issue 15)
+    assert result["verdict"] == "zero" and not _texts(at, "success")
+    assert t("app.train.done_unusable", "zh", model="page-model", version=result["version"], alias="candidate") in \
+        _texts(at, "error")
+    assert any(e.startswith("训练出的模型在验证片段上的 mAP50 为") for e in _texts(at, "error"))
+    freeze = "freeze_backbone: " + t("problem.training_freeze_untrained", "zh", model="yolo11n.yaml")
+    assert freeze in _texts(at, "warning")
     recorded = t("app.train.recorded", "zh", run=result["run_id"], uri=result["tracking_uri"],
                  dataset=result["dataset_version"])
     assert recorded in _texts(at, "caption")
@@ -153,6 +187,15 @@ def test_a_training_started_on_the_page_is_registered_and_promoted(home: Path, f
     assert at.button(key=f"train_open::{finished_job}")
 
     at.button(key=f"train_promote::page-model::{result['version']}").click().run()
+    assert not at.exception  # a confirm step: the comparison and what speaks against it, nothing promoted yet
+    assert set(client(embedded_uri()).get_registered_model("page-model").aliases) == {"candidate"}
+    table = next(d.value for d in at.dataframe if t("promotion.candidate", "zh") in d.value.columns)
+    assert table.loc["mAP50"].iloc[0] == "0.000" and table.loc["mAP50"].iloc[1] == "-"  # no champion yet
+    assert any(e.startswith("page-model 版本 1 在其验证片段上的 mAP50 为") for e in _texts(at, "error"))
+    at.button(key=f"train_promote_cancel::page-model::{result['version']}").click().run()
+    assert all(b.key != f"train_promote_yes::page-model::{result['version']}" for b in at.button)
+    at.button(key=f"train_promote::page-model::{result['version']}").click().run()
+    at.button(key=f"train_promote_yes::page-model::{result['version']}").click().run()
     assert not at.exception
     champion = client(embedded_uri()).get_model_version_by_alias("page-model", "champion")
     assert str(champion.version) == str(result["version"])

@@ -42,3 +42,23 @@ def training_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("WORKBENCH_HOME", str(home))
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     return home
+
+
+@pytest.fixture(scope="session")
+def trained_look_pt(untrained_pt: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`untrained_pt` whose backbone BatchNorm statistics moved, as any training moves them: a base whose backbone
+    counts as trained (training.quality.backbone_untrained is False), so freezing it is kept."""
+    import torch
+
+    from workbench.models.zoo import safe_checkpoint
+
+    ckpt = safe_checkpoint(untrained_pt)
+    model = ckpt.get("ema") or ckpt["model"]
+    generator = torch.Generator().manual_seed(0)
+    for module in model.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.running_mean.copy_(0.1 * torch.randn(module.running_mean.shape, generator=generator))
+            module.running_var.copy_(1 + 0.1 * torch.rand(module.running_var.shape, generator=generator))
+    path = tmp_path_factory.mktemp("weights") / "looks_trained.pt"
+    torch.save(ckpt, path)
+    return path

@@ -32,11 +32,13 @@ def _state(path: Path) -> dict[str, torch.Tensor]:
 
 @pytest.mark.slow
 def test_train_with_mlflow_down_finishes_locally_and_freezes_the_backbone(
-        tiny_dataset: Path, training_home: Path, untrained_pt: Path, monkeypatch: pytest.MonkeyPatch, capsys):
+        tiny_dataset: Path, training_home: Path, trained_look_pt: Path, monkeypatch: pytest.MonkeyPatch, capsys):
     from services.ports import free_ports
 
     (dead,) = free_ports(1)  # nothing listens there
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{dead}")
+    monkeypatch.setenv("WORKBENCH_LANG", "en")
+    untrained_pt = trained_look_pt  # a base whose backbone counts as trained: freezing is kept
     code = run_cli("train", str(tiny_dataset), "--base", str(untrained_pt), "--epochs", "1", "--imgsz", "160",
                    "--device", "cpu", "--freeze", "--name", "cli-model")
     out = capsys.readouterr()
@@ -57,6 +59,28 @@ def test_train_with_mlflow_down_finishes_locally_and_freezes_the_backbone(
     assert backbone and head
     assert all(torch.allclose(base[k].half().float(), best[k]) for k in backbone)
     assert any(not torch.allclose(base[k].half().float(), best[k]) for k in head)
+    # one epoch of a random head finds nothing: said loudly, on both streams, not as an ordinary candidate
+    assert job.result["verdict"] == "zero" and "training_freeze_untrained" not in out.err
+    assert "!!!!" in out.err and "mAP50 0.000" in out.err and "Do not promote" in out.err
+    assert "NOT USABLE" in out.out and "registered cli-model version 1 with alias" not in out.out
+
+
+@pytest.mark.slow
+def test_freezing_an_untrained_base_is_switched_off_with_a_message(
+        tiny_dataset: Path, training_home: Path, untrained_pt: Path, monkeypatch: pytest.MonkeyPatch, capsys):
+    monkeypatch.setenv("WORKBENCH_LANG", "en")
+    code = run_cli("train", str(tiny_dataset), "--base", str(untrained_pt), "--epochs", "1", "--imgsz", "160",
+                   "--device", "cpu", "--name", "cli-random")  # --freeze is the default
+    out = capsys.readouterr()
+    (job,) = list_trainings()
+    assert code == 0, out.err
+    assert out.err.count("freeze_backbone: freezing the backbone was switched off") == 1  # said once, early
+    assert out.err.index("switched off") < out.err.index("!!!!")
+    params = client(embedded_uri()).get_run(job.result["run_id"]).data.params
+    assert params["freeze_layers"] == "0" and job.result["freeze_switched_off"]
+    base, best = _state(untrained_pt), _state(Path(job.result["best_pt"]))
+    backbone = [k for k in best if k.startswith(("model.0.", "model.10.")) and k.endswith("conv.weight")]
+    assert any(not torch.allclose(base[k].half().float(), best[k]) for k in backbone)  # the backbone learned
 
 
 def test_train_refuses_bad_dataset_before_starting_a_worker(tiny_dataset: Path, training_home: Path):

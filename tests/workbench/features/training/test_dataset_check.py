@@ -39,8 +39,26 @@ def test_good_dataset_passes_with_its_classes_and_version(tiny_dataset: Path):
     assert len(info.train.images) >= 15 and len(info.val.images) == 10
     assert info.version == dataset_version(tiny_dataset.parent, list(SYNTH_CLASSES)) and len(info.version) == 16
     # traffic has no muck trucks or people: the model cannot learn them, the user is told (not stopped)
-    assert [w.code for w in info.warnings] == ["train_data_class_without_boxes"] and info.warnings[0].message("zh")
+    codes = [w.code for w in info.warnings]
+    assert codes[0] == "train_data_class_without_boxes" and info.warnings[0].message("zh")
     assert "muck_truck" in info.warnings[0].params["missing"]
+    # and classes learned from training whose boxes the 10 validation images lack: their score cannot be measured
+    val_classes = {SYNTH_CLASSES[c] for c in info.val.boxes_per_class}
+    unmeasured = [SYNTH_CLASSES[c] for c in sorted(info.train.boxes_per_class) if SYNTH_CLASSES[c] not in val_classes]
+    assert codes[1:] == (["train_data_class_not_in_val"] if unmeasured else [])
+    if unmeasured:
+        assert info.warnings[1].params["missing"] == ", ".join(unmeasured) and info.warnings[1].message("zh")
+
+
+def test_a_class_with_no_validation_box_is_named_before_training(tiny_dataset: Path):
+    root = tiny_dataset.parent
+    for label in (root / "labels" / "val").glob("*.txt"):  # validation keeps class 0 only
+        label.write_text("".join(ln + "\n" for ln in label.read_text().splitlines() if ln.startswith("0 ")))
+    info = check_dataset(tiny_dataset)
+    (warning,) = [w for w in info.warnings if w.code == "train_data_class_not_in_val"]
+    learned = [SYNTH_CLASSES[c] for c in sorted(info.train.boxes_per_class) if c != 0]
+    assert warning.params["missing"] == ", ".join(learned) and warning.field == "data"
+    assert "--val-clip" in warning.message("en")
 
 
 def test_version_changes_with_a_label_and_ignores_ultralytics_cache(tiny_dataset: Path):

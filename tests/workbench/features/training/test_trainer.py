@@ -19,7 +19,8 @@ NAME = "tiny-detector"
 
 @pytest.fixture(scope="module")
 def trained(tiny_dataset_source: Path, tmp_path_factory: pytest.TempPathFactory):
-    """One 1-epoch training of an untrained yolo11n.yaml at 160 px; (home, result, progress updates)."""
+    """One 1-epoch training of an untrained yolo11n.yaml at 160 px with the form's default freezing (switched off:
+    the backbone is random); (home, result, progress updates)."""
     tmp = tmp_path_factory.mktemp("trained")
     home = tmp / "home"
     data = copy_dataset(tiny_dataset_source, tmp / "dataset")
@@ -27,10 +28,10 @@ def trained(tiny_dataset_source: Path, tmp_path_factory: pytest.TempPathFactory)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("WORKBENCH_HOME", str(home))
         mp.delenv("MLFLOW_TRACKING_URI", raising=False)
-        config = TrainConfig(base_model="yolo11n.yaml", model_name=NAME, epochs=1, imgsz=160, batch=8, device="cpu",
-                             freeze_backbone=False)
+        config = TrainConfig(base_model="yolo11n.yaml", model_name=NAME, epochs=1, imgsz=160, batch=8, device="cpu")
+        assert config.freeze_backbone
         result = train(config, data, home / "training" / "t1",
-                       on_progress=lambda p: updates.append((p.epoch, p.batch, dict(p.losses))))
+                       on_progress=lambda p: updates.append((p.epoch, p.batch, dict(p.losses), list(p.notices))))
         yield home, result, updates, mp
 
 
@@ -55,6 +56,25 @@ def test_one_run_with_params_metrics_and_dataset_version(trained):
     assert {"results.csv", "plots", "dataset"} <= artifacts
     assert any(a.path.endswith("results.png") for a in mlflow.list_artifacts(run.info.run_id, "plots"))
     assert result.seconds_per_epoch and result.seconds_per_epoch > 0
+
+
+@pytest.mark.slow
+def test_freezing_a_random_backbone_is_switched_off_and_a_model_that_finds_nothing_says_so(trained):
+    """Issue 15: with an untrained base the default --freeze froze a random backbone without a word, and a model
+    scoring mAP50 0.000 was registered as an ordinary candidate."""
+    _home, result, updates, _ = trained
+    assert result.freeze_switched_off
+    codes = [w.code for w in result.warnings]
+    assert codes[0] == "training_freeze_untrained" and result.warnings[0].field == "freeze_backbone"
+    assert updates[0][3] == [{"code": "training_freeze_untrained", "field": "freeze_backbone",
+                              "params": {"model": "yolo11n.yaml"}}]  # known before the first batch
+    assert result.verdict == "zero" and result.base_map50 == 0.0
+    assert "training_scored_zero_untrained_base" in codes
+    mlflow = client(configured_uri())
+    run = mlflow.get_run(result.run_id)
+    assert run.data.params["freeze_layers"] == "0" and run.data.params["base_untrained"] == "True"
+    assert run.data.tags["workbench.verdict"] == "zero" and run.data.metrics["base/mAP50"] == 0.0
+    assert mlflow.get_model_version(NAME, result.version).tags["workbench.verdict"] == "zero"
 
 
 @pytest.mark.slow

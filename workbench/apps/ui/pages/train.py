@@ -78,11 +78,14 @@ def _new_training_form() -> None:
     data_yaml = st.selectbox(tr("app.train.dataset"), list(by_path), key="train_dataset",
                              format_func=labels.__getitem__)
     st.caption(tr("app.train.dataset_classes", classes=", ".join(by_path[data_yaml].classes)))
+    _show_problems(_dataset_problems(data_yaml))  # e.g. a class with no box in the validation images
     base = _base_model_picker()
     fields = view.train_fields()
     values: dict[str, Any] = {"base_model": base}
     for name in view.FORM_FIELDS:
         values[name] = _field(fields[name], f"train_{name}")
+        if name == "freeze_backbone" and values[name] and base and _base_untrained(base):
+            st.warning(tr("app.train.freeze_untrained_hint", model=base))
     with st.expander(tr("app.train.advanced")):
         for name in view.ADVANCED_FIELDS:
             values[name] = _field(fields[name], f"train_{name}")
@@ -96,6 +99,20 @@ def _new_training_form() -> None:
             return
         st.query_params["job"] = jobs.start_training(config, data_yaml)
         st.rerun()
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _dataset_problems(data_yaml: str) -> list[Problem]:
+    """What the training's own check will say about a dataset (datasets are folders named by their content)."""
+    try:
+        return list(check_dataset(data_yaml).warnings)
+    except WorkbenchError as exc:
+        return list(exc.problems)
+
+
+@st.cache_data(ttl=60, show_spinner=False, max_entries=64)
+def _base_untrained(value: str) -> bool | None:
+    return view.base_untrained(value)
 
 
 def _base_model_picker() -> str:
@@ -155,6 +172,7 @@ def _live(job_id: str) -> None:
                   epochs=progress["epochs"], batch=progress.get("batch", 0), batches=progress.get("batches", 0),
                   eta=view.format_duration(view.eta_seconds(progress)))
         st.progress(view.progress_fraction(progress), text=text)
+    _show_problems(view.notices(progress))
     if status.cancel_requested:
         st.info(tr("app.train.cancel_requested"))
     else:
@@ -173,17 +191,25 @@ def _finished(status: jobs.TrainingStatus) -> None:
         st.info(tr("app.train.cancelled", run=result.get("run_id") or "-"))
     elif status.state == "done":
         _done(result)
-    _show_problems(view.result_warnings(result))
+    _show_problems(view.quiet_warnings(result))
     _curves(status.progress)
 
 
 def _done(result: dict) -> None:
+    """The outcome; a model that finds nothing or is no better than its base is an error box, not a success."""
     uri = embedded_uri() if result.get("embedded") else configured_uri()
-    st.success(tr("app.train.done", model=result["model_name"], version=result["version"], alias=result["alias"]))
-    cols = st.columns(3)
+    names = {"model": result["model_name"], "version": result["version"], "alias": result["alias"]}
+    if result.get("verdict") in view.LOUD_VERDICTS:
+        st.error(tr("app.train.done_unusable", **names))
+        for problem in view.loud_warnings(result):
+            st.error(jobs.safe_message(problem, lang()))
+    else:
+        st.success(tr("app.train.done", **names))
+    cols = st.columns(4)
     cols[0].metric(tr("app.train.metric.mAP50"), _number(result.get("final_metrics", {}).get("metrics/mAP50(B)")))
-    cols[1].metric(tr("app.train.epochs_done"), str(result.get("epochs_done", "-")))
-    cols[2].metric(tr("app.train.minutes"), f"{result.get('seconds', 0) / 60:.1f}")
+    cols[1].metric(tr("app.train.base_map50"), _number(result.get("base_map50")))
+    cols[2].metric(tr("app.train.epochs_done"), str(result.get("epochs_done", "-")))
+    cols[3].metric(tr("app.train.minutes"), f"{result.get('seconds', 0) / 60:.1f}")
     st.caption(tr("app.train.recorded", run=result["run_id"], uri=result["tracking_uri"],
                   dataset=result["dataset_version"]))
     _promote(uri, result["model_name"], str(result["version"]))
@@ -194,6 +220,7 @@ def _number(value: float | None) -> str:
 
 
 def _promote(uri: str, name: str, version: str) -> None:
+    """"Promote to champion" opens a confirm step: the candidate beside the current champion, then yes or cancel."""
     try:
         aliases = view.version_aliases(uri, name, version)
     except Exception as exc:  # the store went away since the training: say so, no button
@@ -202,12 +229,40 @@ def _promote(uri: str, name: str, version: str) -> None:
     st.caption(tr("app.train.aliases", model=name, version=version, aliases=", ".join(aliases) or "-"))
     if "champion" in aliases:
         return
-    if st.button(tr("app.train.promote"), key=f"train_promote::{name}::{version}"):
+    confirming = f"train_promote_confirming::{name}::{version}"
+    if not st.session_state.get(confirming):
+        if st.button(tr("app.train.promote"), key=f"train_promote::{name}::{version}"):
+            st.session_state[confirming] = True
+            st.rerun()
+        return
+    _confirm_promotion(uri, name, version, confirming)
+
+
+def _confirm_promotion(uri: str, name: str, version: str, confirming: str) -> None:
+    from workbench.features.training.promotion import promotion_check
+
+    try:
+        check = promotion_check(name, version, uri=uri)
+    except WorkbenchError as exc:
+        _show_problems(exc.problems)
+        return
+    st.markdown(f"**{tr('app.train.promote_check', model=name, version=version)}**")
+    st.dataframe(view.promotion_table(check, lang()))
+    for problem in check.warnings:
+        show = st.error if problem.code in ("promote_candidate_zero", "promote_no_better_than_base") else st.warning
+        show(problem.message(lang()))
+    yes, no = st.columns(2)
+    if yes.button(tr("app.train.promote_yes", version=version), key=f"train_promote_yes::{name}::{version}",
+                  type="primary"):
         try:
             promote(name, version, uri=uri)
         except WorkbenchError as exc:
             _show_problems(exc.problems)
             return
+        st.session_state.pop(confirming, None)
+        st.rerun()
+    if no.button(tr("app.train.promote_cancel"), key=f"train_promote_cancel::{name}::{version}"):
+        st.session_state.pop(confirming, None)
         st.rerun()
 
 
