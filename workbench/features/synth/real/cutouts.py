@@ -39,13 +39,14 @@ class PhotoEntry:
     background: tuple[Box, ...] = ()  # hints for grabCut: parts of the box that belong to something else
     foreground: tuple[Box, ...] = ()  # hints for grabCut: parts that surely belong to the object
     inpaint: tuple[Box, ...] = ()  # thin things in front of the object (a pole), painted out before segmenting
+    shear: float = 0.0  # 1: a flat side view, sheared to follow a slanted road; 0: the photo has its own perspective
 
 
 # The table: every object the real-pixel scenes use. Pixels are read from the installed files at run time.
 PHOTOS: tuple[PhotoEntry, ...] = (
     PhotoEntry("double_decker", "html:pexels_double_decker_bus.jpg", (62, 106, 478, 392), "bus", 4.4, "right"),
     PhotoEntry("red_bus", "html:bus_det.jpg", (6, 110, 398, 340), "bus", 3.1, "right", clean="blue",
-               foreground=((16, 262, 90, 296), (60, 262, 118, 300))),
+               foreground=((16, 262, 90, 296), (60, 262, 118, 300)), shear=1.0),
     PhotoEntry("silver_mpv", "html:detect_test2.jpg", (926, 218, 1103, 298), "car", 1.7, "right",
                inpaint=((984, 200, 998, 300),),
                background=((964, 285, 1032, 298), (1062, 291, 1103, 298), (926, 288, 944, 298))),
@@ -69,7 +70,7 @@ class Cutout:
     """A real object ready to composite: one BGRA frame (photos) or a walk cycle (people from vtest.avi).
 
     `height_px` is the object's height in the frames' pixels (the median over a walk cycle); `stride` the distance
-    a walker moves per frame of the cycle, in object heights (0 for photos)."""
+    a walker moves per frame of the cycle, in object heights (0 for photos); `shear` as in PhotoEntry."""
 
     name: str
     cls: str
@@ -78,6 +79,7 @@ class Cutout:
     frames: tuple[np.ndarray, ...]
     height_px: float
     stride: float = 0.0
+    shear: float = 0.0
     anchors: tuple[tuple[float, float], ...] = field(default=(), init=False)
 
     def __post_init__(self) -> None:
@@ -186,4 +188,5 @@ def photo_cutout(entry: PhotoEntry, picture: np.ndarray) -> np.ndarray:
 
 
 def make_cutout(entry: PhotoEntry, bgra: np.ndarray) -> Cutout:
-    return Cutout(entry.name, entry.cls, entry.height_m, entry.facing, (bgra,), float(mask_height(bgra[:, :, 3])))
+    return Cutout(entry.name, entry.cls, entry.height_m, entry.facing, (bgra,), float(mask_height(bgra[:, :, 3])),
+                  shear=entry.shear)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import shutil
 from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache
@@ -101,14 +103,23 @@ def _tables() -> str:
 
 
 def _save(folder: Path, lib: Library) -> None:
-    cv2.imwrite(str(folder / "background.png"), lib.background)
-    np.savez_compressed(folder / "statics.npz", **{s.entry.name: s.alpha for s in lib.statics})
+    """Write the library into a temporary folder renamed to `folder`: readers never see half a cache; of two
+    processes building it at once, the first rename wins (both built the same thing)."""
+    tmp = folder.with_name(f"{folder.name}.tmp{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    cv2.imwrite(str(tmp / "background.png"), lib.background)
+    np.savez_compressed(tmp / "statics.npz", **{s.entry.name: s.alpha for s in lib.statics})
     meta = {}
     for name, c in lib.cutouts.items():
-        np.savez_compressed(folder / f"cutout_{name}.npz", *c.frames)
+        np.savez_compressed(tmp / f"cutout_{name}.npz", *c.frames)
         meta[name] = {"cls": c.cls, "height_m": c.height_m, "facing": c.facing, "height_px": c.height_px,
-                      "stride": c.stride}
-    (folder / "cutouts.json").write_text(json.dumps(meta), encoding="utf-8")  # written last: marks a full cache
+                      "stride": c.stride, "shear": c.shear}
+    (tmp / "cutouts.json").write_text(json.dumps(meta), encoding="utf-8")
+    try:
+        tmp.rename(folder)
+    except OSError:  # another process was quicker
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _load(folder: Path) -> Library | None:
@@ -122,7 +133,8 @@ def _load(folder: Path) -> Library | None:
     for name, m in json.loads(meta_path.read_text(encoding="utf-8")).items():
         with np.load(folder / f"cutout_{name}.npz") as z:
             frames = tuple(z[f"arr_{i}"] for i in range(len(z.files)))
-        found[name] = Cutout(name, m["cls"], m["height_m"], m["facing"], frames, m["height_px"], m["stride"])
+        found[name] = Cutout(name, m["cls"], m["height_m"], m["facing"], frames, m["height_px"], m["stride"],
+                             m["shear"])
     return Library(background, statics, found)
 
 
@@ -157,6 +169,6 @@ def library() -> Library:
 def _library_in(folder: Path) -> Library:
     lib = _load(folder)
     if lib is None:
-        lib = build(folder)
+        lib = build(folder.parent)
         _save(folder, lib)
     return lib

@@ -23,7 +23,7 @@ from workbench.features.synth.real.scene import Cast, RealScene, px_per_metre
 NOISE_SIGMA = 2.0
 SOFTNESS = 0.6  # Gaussian sigma (output pixels) applied to a warped cut-out: the camera's softness
 SHADOW = 0.45  # how much a vehicle's contact shadow darkens the ground under it
-MAX_SLOPE = 0.45  # steepest road slope (dy/dx) a vehicle seen from the side is sheared to
+MAX_SLOPE = 0.45  # steepest road slope (dy/dx) for a side-viewed vehicle: its depth, the shear of a flat side view
 EMPTY = -1e9  # depth of the background in the depth buffer
 
 Box = tuple[int, int, int, int]
@@ -91,7 +91,7 @@ class _Player:
 
     def _slopes(self) -> np.ndarray:
         """dy/dx of the road under a vehicle seen from the side (its direction of travel, kept while it stands),
-        within +-MAX_SLOPE: the cut-out is sheared to it and its depth follows it along its length."""
+        within +-MAX_SLOPE: its depth follows it along its length, and a flat side view is sheared to it."""
         d = np.diff(self.pos, axis=0, prepend=self.pos[:1])
         out, last = np.zeros(len(d)), 0.0
         for i, (dx, dy) in enumerate(d):
@@ -132,7 +132,7 @@ class _Player:
         while level + 1 < len(levels) and s * 2 ** (level + 1) <= 1.0:
             level += 1
         img, ax, ay = levels[level]
-        k, sh = s * 2 ** level, float(self.slope[i])
+        k, sh = s * 2 ** level, float(self.slope[i]) * self.cutout.shear
         fx, fy = self.pos[i]
         lean = abs(sh) * k * max(ax, img.shape[1] - ax)  # how far the shear moves a corner up or down
         x0, y0 = int(np.floor(fx - k * ax)) - 2, int(np.floor(fy - k * ay - lean)) - 2

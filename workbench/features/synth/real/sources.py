@@ -85,13 +85,14 @@ def read_image(source: str) -> np.ndarray:
 
 
 def cache_dir(tables: str) -> Path:
-    """The cache folder for these tables (their repr) and the installed source files; created."""
+    """The cache folder for these tables (their repr) and the installed source files (its parent is created; the
+    folder itself appears complete, renamed from a temporary one)."""
     h = hashlib.sha256(f"{CACHE_VERSION}|{cv2.__version__}|{tables}".encode())
     for path in (vtest_path(), vtest_path().with_suffix(".avi.gz")):
         if path.exists():
             h.update(f"{path}:{path.stat().st_size}".encode())
     folder = workbench_home() / "cache" / "synth-real" / h.hexdigest()[:16]
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.parent.mkdir(parents=True, exist_ok=True)
     return folder
 
 
