@@ -65,7 +65,8 @@ def test_freezing_a_random_backbone_is_switched_off_and_a_model_that_finds_nothi
     _home, result, updates, _ = trained
     assert result.freeze_switched_off
     codes = [w.code for w in result.warnings]
-    assert codes[0] == "training_freeze_untrained" and result.warnings[0].field == "freeze_backbone"
+    (freeze,) = [w for w in result.warnings if w.code == "training_freeze_untrained"]
+    assert freeze.field == "freeze_backbone" and freeze.params == {"model": "yolo11n.yaml"}
     assert updates[0][3] == [{"code": "training_freeze_untrained", "field": "freeze_backbone",
                               "params": {"model": "yolo11n.yaml"}}]  # known before the first batch
     assert result.verdict == "zero" and result.base_map50 == 0.0
@@ -154,3 +155,22 @@ def test_cancel_mid_training_registers_nothing(trained):
 def first_dataset(result: TrainResult) -> str:
     """The data.yaml the module's first training used (recorded in its run)."""
     return client(configured_uri()).get_run(result.run_id).data.params["data_yaml"]
+
+
+@pytest.mark.slow
+def test_a_base_that_knows_the_classes_is_scored_on_the_same_images(trained):
+    """Fine-tuning the registered candidate (the dataset's classes, a backbone one epoch trained): freezing is kept,
+    the base is validated on the same images, and the verdict compares the two."""
+    home, first, _, _ = trained
+    config = TrainConfig(base_model=f"models:/{NAME}@candidate", model_name="second", epochs=1, imgsz=160, batch=8,
+                         device="cpu")
+    result = train(config, first_dataset(first), home / "training" / "t2")
+    assert not result.freeze_switched_off
+    assert "training_freeze_untrained" not in [w.code for w in result.warnings]
+    assert isinstance(result.base_map50, float)
+    map50 = result.final_metrics.get("metrics/mAP50(B)")
+    expected = "zero" if map50 <= 0.001 else ("no_better" if map50 <= result.base_map50 else "better")
+    assert result.verdict == expected
+    run = client(configured_uri()).get_run(result.run_id)
+    assert run.data.metrics["base/mAP50"] == pytest.approx(result.base_map50)
+    assert run.data.params["freeze_layers"] == "11"
