@@ -163,9 +163,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--store", action="append", default=[], help="a pulled project's store folder (repeatable)")
     p.add_argument("--url", help="server the projects were pulled from, when titles repeat across servers "
                                  "(default: LABEL_STUDIO_URL, else any)")
-    p.add_argument("--val-fraction", type=arg_types.fraction, default=0.2)
+    p.add_argument("--val-fraction", type=arg_types.fraction, default=0.2,
+                   help="share of the images to hold out for validation, as whole clips: the clips nearest to it "
+                        "(default 0.2; 0 holds out none)")
     p.add_argument("--val-clip", action="append", help="hold out this clip for validation (repeatable)")
-    p.add_argument("--seed", type=arg_types.non_negative_int, default=0)
+    p.add_argument("--seed", type=arg_types.non_negative_int, default=0,
+                   help="picks among equally near validation splits")
     p.add_argument("--frame-step", type=arg_types.positive_int, default=1, help="video projects: keep every Nth frame")
     p.add_argument("--document-root", help="where the labeled files are (default: the workbench home)")
     p.add_argument("--json", action="store_true")
