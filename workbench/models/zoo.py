@@ -318,13 +318,15 @@ def shared_detector(path: Path, node: str | None = None, field: str | None = Non
 # -- import ------------------------------------------------------------------------------------------------------------
 def import_weights(file: str | Path, model_id: str, classes: list[str] | None = None, license: str = "",
                    description: str = "", source: str = "", url: str | None = None,
-                   ultralytics_name: str | None = None, format: str = "ultralytics") -> ModelManifest:
+                   ultralytics_name: str | None = None, format: str = "ultralytics",
+                   preprocess: PreprocessSpec | None = None, decoder: DecoderSpec | None = None) -> ModelManifest:
     """Copy a weights file into the model cache and write its manifest `<home>/models/<id>.yaml`; return it.
 
     The SHA-256 is recorded, so a later change to the cached file is noticed. Class names are read from the file
     (through the safe loader, which also refuses a checkpoint that carries code); pass `classes` when the file has
     none or to rename them (same number). `format` yolo or nanodet: an ONNX file run without torch
-    (detection/onnx), checked first by running it once: a file whose outputs do not fit is refused. Nothing is
+    (detection/onnx), checked first by running it once: a file whose outputs do not fit is refused; `preprocess` and
+    `decoder` replace what is inferred from the file (a registry bundle carries its publisher's). Nothing is
     written before every check passed; importing an id again replaces the earlier import.
     """
     if not re.match(MODEL_ID_PATTERN, model_id or ""):
@@ -335,6 +337,7 @@ def import_weights(file: str | Path, model_id: str, classes: list[str] | None = 
     if not src.is_file():
         raise BlockError("import_file_missing", None, "file", path=str(src))
     names, runtime = _checked_import(src, classes, format)
+    runtime.update({k: v for k, v in (("preprocess", preprocess), ("decoder", decoder)) if v is not None and runtime})
     manifest = ModelManifest(
         id=model_id, description=description or f"Imported from {src.name}", classes=names,
         weights=WeightsRef(file=f"{model_id}/{model_id}{src.suffix.lower()}", url=url, sha256=sha256_of(src)),

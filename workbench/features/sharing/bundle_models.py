@@ -11,7 +11,7 @@ from typing import Any
 from workbench.core.errors import Problem, WorkbenchError
 from workbench.core.registry import BlockRegistry
 from workbench.engine.spec import PipelineSpec
-from workbench.features.sharing.manifest import ModelFile, ModelRef
+from workbench.features.sharing.manifest import ModelFile, ModelRef, ModelRuntime
 from workbench.models import zoo
 
 Weights = Mapping[str, Sequence[str | Path]] | Sequence[str | Path] | None
@@ -83,5 +83,9 @@ def copy_model(origin: str, files: list[Path], model_id: str, folder: Path) -> M
         rel = f"weights/{model_id}{suffix}"
         shutil.copyfile(path, folder / rel)
         out.append(ModelFile(path=rel, format=suffix[1:], sha256=zoo.sha256_of(folder / rel)))
+    runtime = None
+    if known is not None and known.format in ("yolo", "nanodet") and ".onnx" in formats:
+        runtime = ModelRuntime(format=known.format, preprocess=known.preprocess, decoder=known.decoder)
     return ModelRef(id=model_id, origin=origin, classes=tuple(names or (known.classes if known else ())),
-                    license=(known.license if known and known.license else "AGPL-3.0"), files=tuple(out))
+                    license=(known.license if known and known.license else "AGPL-3.0"), files=tuple(out),
+                    runtime=runtime)

@@ -70,10 +70,13 @@ def install(folder: str | Path, manifest: BundleManifest, registry: BlockRegistr
         raise WorkbenchError(problems)
     spec = _with_site_pending(reviewed_pipeline(folder, manifest), manifest)  # before anything is installed
     for model in manifest.models:
+        runtime = model.runtime
         zoo.import_weights(folder / preferred_weights(model), model.id, list(model.classes) or None,
                            license=model.license, source=f"registry {manifest.district}/{manifest.name} "
                                                           f"{manifest.version}",
-                           description=manifest.description.en)
+                           description=manifest.description.en, format=runtime.format if runtime else "ultralytics",
+                           preprocess=runtime.preprocess if runtime else None,
+                           decoder=runtime.decoder if runtime else None)
     target = user_pipelines_dir() / f"{pipeline_file_name(manifest)}.yaml"
     target.parent.mkdir(parents=True, exist_ok=True)
     save_spec(spec, target)

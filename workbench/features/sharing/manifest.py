@@ -17,6 +17,7 @@ from packaging.version import InvalidVersion, Version
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from workbench.core.errors import Problem, WorkbenchError
+from workbench.models.manifest_parts import DecoderSpec, PreprocessSpec
 
 BUNDLE_FORMAT = "workbench.bundle/v1"
 RELEASE_FORMAT = "workbench.release/v1"
@@ -113,6 +114,17 @@ class ModelFile(BaseModel):
     sha256: str = Field(pattern=SHA256_PATTERN, description="Lower-case hex SHA-256 of the weights file")
 
 
+class ModelRuntime(BaseModel):
+    """What the zoo manifest of an ONNX model run by workbench.models.onnx_detect says about running it."""
+
+    model_config = _record()
+    format: Literal["yolo", "nanodet"] = Field(description="Who decodes the outputs: yolo (ultralytics export layout) "
+                                                           "or nanodet (GFL head)")
+    preprocess: PreprocessSpec | None = Field(None, description="Input size, resize mode, channel order, "
+                                                                "normalisation; empty = the format's default")
+    decoder: DecoderSpec | None = Field(None, description="NanoDet head geometry (strides, reg_max)")
+
+
 class ModelRef(BaseModel):
     """A detection model the pipeline uses: the zoo id it gets on import and its weights in the bundle."""
 
@@ -123,6 +135,9 @@ class ModelRef(BaseModel):
     classes: tuple[str, ...] = Field((), description="Class names in class-id order")
     license: str = Field("", max_length=200, description="Licence of the weights (SPDX id), e.g. AGPL-3.0")
     files: tuple[ModelFile, ...] = Field(min_length=1, description="Weights files: .pt and/or .onnx")
+    runtime: ModelRuntime | None = Field(
+        None, exclude_if=lambda v: v is None,  # absent = ultralytics; left out of the signed bytes when absent
+        description="How to run the ONNX file without torch (detection/onnx): format, preprocessing, decoder")
 
 
 class BlockSource(BaseModel):

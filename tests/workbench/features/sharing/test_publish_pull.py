@@ -21,7 +21,7 @@ from sharing_support import DESCRIPTION, yolo_pipeline
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.registry import default_registry
-from workbench.engine.spec import load_spec
+from workbench.engine.spec import load_spec, parse_spec
 from workbench.engine.validate import errors_only, validate
 from workbench.features.sharing import keys
 from workbench.features.sharing.catalog import find, list_versions
@@ -34,6 +34,8 @@ from workbench.features.sharing.s3_store import S3Store
 from workbench.features.sharing.signing import signed_release
 from workbench.features.sharing.store import file_key, release_key
 from workbench.models import zoo
+
+BUNDLED_ZOO = Path(__file__).resolve().parents[4] / "model_zoo"
 
 _buckets = itertools.count()
 SPECS: dict[int, dict] = {}  # id(store) -> how another process opens the same store
@@ -314,3 +316,27 @@ def test_two_districts_machines_racing_to_publish_one_version_end_with_one_winne
     assert loser_upload == []  # the loser cleaned up its files; the winner's are intact
     pulled = pull(store, *REF, tmp_path / "pulled")
     assert pulled.verdict.trusted
+
+
+def test_a_nanodet_algorithm_keeps_how_its_onnx_runs_and_old_signatures_still_hold(home, tmp_path):
+    """The bundle carries the ONNX runtime description (format, preprocessing, decoder) of a model run without torch;
+    a model without one signs exactly the bytes it signed before the field existed."""
+    zoo_dir = Path(os.environ["WORKBENCH_ZOO_DIR"])
+    for suffix in (".yaml", ".onnx"):
+        (zoo_dir / f"nanodet-m-416{suffix}").write_bytes((BUNDLED_ZOO / f"nanodet-m-416{suffix}").read_bytes())
+    data = yolo_pipeline().to_dict()
+    for node in data["nodes"]:
+        if node["id"] == "detector":
+            node.update(type="detection/onnx@v1", config={"model": "nanodet-m-416", "classes": ["car", "truck"]})
+    store = LocalStore(tmp_path / "registry")
+    published = publish_version(parse_spec(data), store, name="gate-count", version="1.0.0", district="haidian",
+                                description=DESCRIPTION)
+    (model_ref,) = published.release.manifest.models
+    assert model_ref.runtime is not None and model_ref.runtime.format == "nanodet"
+    pulled = pull(store, *REF, tmp_path / "pulled")
+    (model,) = install(pulled.folder, pulled.release.manifest).models
+    installed = zoo.get_model(model)
+    bundled = zoo.get_model("nanodet-m-416")
+    assert (installed.format, installed.preprocess, installed.decoder) == \
+        (bundled.format, bundled.preprocess, bundled.decoder)
+    assert "runtime" not in model_ref.model_copy(update={"runtime": None}).model_dump(mode="json")
