@@ -193,6 +193,23 @@ def dump_reference(ref: dict) -> str:
     return head[:-2] + ',\n "detections": {\n' + ",\n".join(rows) + "\n }\n}\n"
 
 
+def batch_problems(session: ort.InferenceSession, frames: list[np.ndarray]) -> list[str]:
+    """The file takes several frames at once (workbench serve batches cameras) and at 320 px: each frame of a batch
+    gives what it gives alone."""
+    name = session.get_inputs()[0].name
+    batched = session.run(None, {name: np.concatenate(frames)})
+    problems = []
+    for k, frame in enumerate(frames):
+        alone = session.run(None, {name: frame})
+        diff = max(float(np.abs(b[k] - a[0]).max()) for b, a in zip(batched, alone, strict=True))
+        if diff > 1e-4:
+            problems.append(f"frame {k} of a batch of {len(frames)} differs from its single run by {diff:.2e}")
+    small = session.run(None, {name: np.zeros((1, 3, 320, 320), np.float32)})
+    if small[0].shape[1] != (320 // 8) ** 2:
+        problems.append(f"at 320 px the stride-8 output has {small[0].shape[1]} cells, not {(320 // 8) ** 2}")
+    return problems
+
+
 def main() -> int:
     """Run every check; write the report; exit 1 with the problems listed when one fails."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -240,6 +257,7 @@ def main() -> int:
         for key, found in dets.items():
             problems += compare(key, [tuple(d) for d in ref["detections"].get(key, [])], found, ref["tolerance"],
                                 conf)
+    problems += batch_problems(session, [preprocess(bgr) for bgr in list(pictures.values())[:3]])
     frame = preprocess(next(iter(pictures.values())))
     started = time.perf_counter()
     for _ in range(20):

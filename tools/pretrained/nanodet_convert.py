@@ -105,6 +105,32 @@ def canonicalize(model: onnx.ModelProto) -> dict[str, int]:
     return {"renamed": len(renamed)}
 
 
+def open_dimensions(model: onnx.ModelProto) -> dict[str, int]:
+    """Let the file take a batch of frames and any input size: the input's batch, height and width and the outputs'
+    batch and cell count become named dimensions, and the head's Reshape shapes `[1, C, -1]` become `[0, C, -1]` (0 =
+    copy the batch from the input; with 1 a batch of N was folded into one image's cells). Outputs for each frame of
+    a batch equal single-frame runs (checked by nanodet_check). Returns how many Reshape shapes were opened."""
+    from onnx import numpy_helper
+
+    graph = model.graph
+    for dim, name in zip(graph.input[0].type.tensor_type.shape.dim, ("batch", None, "height", "width"), strict=True):
+        if name:
+            dim.dim_param = name
+    for output in graph.output:
+        dims = output.type.tensor_type.shape.dim
+        dims[0].dim_param, dims[1].dim_param = "batch", "cells"
+    shape_inputs = {node.input[1] for node in graph.node if node.op_type == "Reshape"}
+    opened = 0
+    for index, tensor in enumerate(graph.initializer):
+        value = numpy_helper.to_array(tensor)
+        if tensor.name in shape_inputs and value.ndim == 1 and len(value) == 3 and value[0] == 1 and value[2] == -1:
+            value = value.copy()
+            value[0] = 0
+            graph.initializer[index].CopyFrom(numpy_helper.from_array(value, tensor.name))
+            opened += 1
+    return {"reshapes_opened": opened}
+
+
 def main() -> int:
     """Convert and write the ONNX; prints what was patched and the graph's inputs and outputs."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -120,6 +146,7 @@ def main() -> int:
     to_onnx(args.saved, raw, args.opset)
     model = onnx.load(str(raw))
     counts.update(canonicalize(model))
+    counts.update(open_dimensions(model))
     model.doc_string = "NanoDet-m 416 (COCO 80 classes), converted from TF.js by video-workbench"
     model.graph.doc_string = "converted from a SavedModel of nanodet.json"  # tf2onnx wrote the work folder's path
     del model.metadata_props[:]
