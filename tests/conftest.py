@@ -105,3 +105,12 @@ def evil_pt(tmp_path: Path) -> tuple[Path, Path]:
     path = tmp_path / "evil.pt"
     torch.save({"model": Payload(), "train_args": {}}, path)
     return path, marker
+
+
+@pytest.fixture
+def training_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty workbench home; MLflow at its embedded default (no MLFLOW_TRACKING_URI)."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("WORKBENCH_HOME", str(home))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    return home

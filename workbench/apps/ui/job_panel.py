@@ -44,6 +44,18 @@ def job_panel(job_id: str, param: str, status_of: Callable[[str], Any], texts: J
         live(job_id)
 
 
+def form_beside_job(new_form: Callable[[], None], param: str, status_of: Callable[[str], Any], texts: JobTexts,
+                    finished: Callable[[Any], None], live: Callable[[str], None]) -> None:
+    """A job page's top: the form that starts a job on the left; the job the URL names (`param`) on the right."""
+    form, opened = st.columns([2, 3], gap="large")
+    with form:
+        new_form()
+    with opened:
+        job_id = st.query_params.get(param)
+        if job_id:
+            job_panel(job_id, param, status_of, texts, finished, live)
+
+
 @dataclass(frozen=True)
 class JobRow:
     """One past job in a table: its id (opened with the row's button) and the cells shown before the button."""

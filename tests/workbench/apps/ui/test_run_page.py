@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.workbench.apps.ui.page_support import open_page
 from workbench.apps.ui.plain_text import plain_problem
 from workbench.core.i18n import t
 from workbench.features.synth import demo, load_truth
@@ -36,11 +37,7 @@ def home(tmp_path_factory) -> Path:
 
 
 def _app(lang: str = "en", run_id: str | None = None) -> AppTest:
-    at = AppTest.from_function(_page, default_timeout=120)
-    at.session_state["lang"] = lang
-    if run_id:
-        at.query_params["run"] = run_id
-    return at.run()
+    return open_page(_page, lang, timeout=120, run=run_id)
 
 
 def _captions(at: AppTest) -> list[str]:

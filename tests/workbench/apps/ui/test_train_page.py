@@ -11,6 +11,7 @@ import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
 
+from tests.workbench.apps.ui.page_support import open_page
 from workbench.core.i18n import t
 from workbench.features.labeling.dataset import dataset_version
 from workbench.features.training import jobs
@@ -29,11 +30,7 @@ def _page() -> None:
 
 
 def _app(lang: str = "en", job: str | None = None) -> AppTest:
-    at = AppTest.from_function(_page, default_timeout=60)
-    at.session_state["lang"] = lang
-    if job:
-        at.query_params["job"] = job
-    return at.run()
+    return open_page(_page, lang, job=job)
 
 
 def _texts(at: AppTest, kind: str) -> list[str]:

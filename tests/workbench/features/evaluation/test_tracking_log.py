@@ -20,11 +20,9 @@ from workbench.features.training.tracking import TrainingRecord, choose_tracking
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    monkeypatch.setenv("WORKBENCH_HOME", str(home))
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    return home
+def home(training_home: Path) -> Path:
+    """An empty home, MLflow embedded (tests/conftest.py)."""
+    return training_home
 
 
 def _report(clip: str = "gate_s0.mp4", shift: float = 0.2) -> EventReport:

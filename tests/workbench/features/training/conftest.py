@@ -35,15 +35,6 @@ def tiny_dataset(tiny_dataset_source: Path, tmp_path: Path) -> Path:
     return copy_dataset(tiny_dataset_source, tmp_path / "dataset")
 
 
-@pytest.fixture
-def training_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty workbench home; MLflow at its embedded default (no MLFLOW_TRACKING_URI)."""
-    home = tmp_path / "home"
-    monkeypatch.setenv("WORKBENCH_HOME", str(home))
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    return home
-
-
 @pytest.fixture(scope="session")
 def trained_look_pt(untrained_pt: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`untrained_pt` whose backbone BatchNorm statistics moved, as any training moves them: a base whose backbone

@@ -13,7 +13,7 @@ import streamlit as st
 from workbench.apps.ui import video_picker
 from workbench.apps.ui.common import lang, registry, tr
 from workbench.apps.ui.health_view import health_table
-from workbench.apps.ui.job_panel import JobRow, JobTexts, job_panel, past_jobs_table
+from workbench.apps.ui.job_panel import JobRow, JobTexts, form_beside_job, past_jobs_table
 from workbench.apps.ui.library import PipelineEntry, list_pipelines
 from workbench.apps.ui.plain_text import plain_problem, plain_t
 from workbench.apps.ui.results import show_results
@@ -34,13 +34,7 @@ PIPELINE_KEY = "run_pipeline_path"  # set by the Build page to open the Run page
 
 def run_page() -> None:
     st.title(tr("app.run.title"))
-    form, opened = st.columns([2, 3], gap="large")
-    with form:
-        _new_run_form()
-    with opened:
-        run_id = st.query_params.get("run")
-        if run_id:
-            job_panel(run_id, "run", jobs.run_status, RUN_TEXTS, _finished, _live)
+    form_beside_job(_new_run_form, "run", jobs.run_status, RUN_TEXTS, _finished, _live)
     st.divider()
     _past_runs()
 

@@ -13,7 +13,7 @@ import streamlit as st
 
 from workbench.apps.ui import train_view as view
 from workbench.apps.ui.common import lang, tr
-from workbench.apps.ui.job_panel import JobRow, JobTexts, job_panel, past_jobs_table
+from workbench.apps.ui.job_panel import JobRow, JobTexts, form_beside_job, past_jobs_table
 from workbench.core.errors import Problem, WorkbenchError
 from workbench.features.training import jobs
 from workbench.features.training.dataset_check import check_dataset
@@ -27,13 +27,7 @@ REFRESH_S = 1
 def train_page() -> None:
     st.title(tr("app.train.title"))
     st.caption(tr("app.train.intro"))
-    form, opened = st.columns([2, 3], gap="large")
-    with form:
-        _new_training_form()
-    with opened:
-        job_id = st.query_params.get("job")
-        if job_id:
-            job_panel(job_id, "job", jobs.training_status, JOB_TEXTS, _finished, _live)
+    form_beside_job(_new_training_form, "job", jobs.training_status, JOB_TEXTS, _finished, _live)
     st.divider()
     _past_trainings()
     st.divider()
