@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from typing import Annotated, Any
 
 import numpy as np
 from pydantic import Field
 
-from workbench.core.block import Block, BlockConfig
+from workbench.core.block import Block, BlockConfig, StreamContext
 from workbench.core.class_names import class_key
 from workbench.core.errors import BlockError
 from workbench.core.frames import Frame
 from workbench.core.kinds import Kind, Port
 from workbench.models import onnx_detect, zoo
+from workbench.models.batching import Batcher, Seat
 
 Confidence = Annotated[float, Field(ge=0.0, le=1.0)]
 
@@ -44,6 +46,23 @@ class OnnxDetectorConfig(BlockConfig):
     threads: int = Field(0, ge=0, le=256,
                          description="CPU threads of the model; 0 = onnxruntime's default (one per core, or the "
                                      "batch task's share)")
+    max_batch: int = Field(
+        8, ge=1, le=64,
+        description="When several cameras share this model (workbench serve), at most this many of their frames go "
+                    "through the model in one call; 1 = every frame on its own")
+    batch_wait_ms: int = Field(
+        15, ge=0, le=1000,
+        description="How long (ms) a camera's frame may wait for the other cameras' frames to fill a batch; 0 = never "
+                    "wait. A single camera or video never waits")
+
+
+class _StreamSeat:
+    """A stream's seat at its model's batcher (None: the stream runs its frames alone)."""
+
+    def __init__(self, seat: Seat | None) -> None:
+        self.seat = seat
+        if seat is not None:  # a stream dropped without finish() (a reset) still leaves
+            weakref.finalize(self, seat.leave)
 
 
 class OnnxDetector(Block[OnnxDetectorConfig]):
@@ -68,6 +87,7 @@ class OnnxDetector(Block[OnnxDetectorConfig]):
         super().__init__(config, node_id)
         self._detector: onnx_detect.OnnxDetector | None = None
         self._selection: onnx_detect.Selection | None = None
+        self._batcher: Batcher | None = None
 
     def load(self) -> None:
         """Resolve the weights through the zoo (local only, checksum checked) and open them once per process."""
@@ -93,9 +113,23 @@ class OnnxDetector(Block[OnnxDetectorConfig]):
         self._selection = onnx_detect.Selection.build(detector.names, cfg.conf, cfg.classes, cfg.class_conf, cfg.iou,
                                                       cfg.agnostic_nms, cfg.max_det)
         self._detector = detector
+        if cfg.max_batch > 1 and detector.stacks:  # a one-frame file gains nothing from gathering frames
+            self._batcher = detector.batcher(cfg.max_batch, cfg.batch_wait_ms / 1000.0)
 
-    def process(self, state: None, frame: Frame, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    def start(self, ctx: StreamContext) -> _StreamSeat:
+        """The stream takes a seat at the model's batcher: its frames may share calls with other streams'."""
+        return _StreamSeat(self._batcher.join() if self._batcher is not None else None)
+
+    def process(self, state: _StreamSeat | None, frame: Frame, inputs: Mapping[str, Any]) -> dict[str, Any]:
         if self._detector is None or self._selection is None:
             raise RuntimeError("OnnxDetector.process() called before load()")
         image: np.ndarray = inputs["image"].image
-        return {"detections": self._detector.detect(image, self._selection)}
+        if state is None or state.seat is None:
+            return {"detections": self._detector.detect(image, self._selection)}
+        return {"detections": state.seat((image, self._selection))}
+
+    def finish(self, state: _StreamSeat | None) -> dict[str, Any]:
+        """The stream leaves its seat: the others no longer wait for its frames."""
+        if state is not None and state.seat is not None:
+            state.seat.leave()
+        return {}

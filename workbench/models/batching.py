@@ -2,16 +2,19 @@
 serve` (one thread per camera) and runs them as one batch.
 
 Leader/follower, no thread of its own: the first caller to find no batch being gathered becomes the leader. It waits
-until every stream that is using the model has a frame waiting, the batch is full, or `max_wait_s` has passed
+until every stream that is feeding the model has a frame waiting, the batch is full, or `max_wait_s` has passed
 (bounded: a stalled camera never holds the others back for longer), then runs the batch and hands each caller its own
-result. A single stream never waits. Results are matched to callers by position: per-stream state stays with the
-callers, only the call is shared.
+result. Streams take a seat with `join()` and submit through it; a stream counts as feeding the model once it has sent
+a frame, and no longer when it has sent none for `idle_s` (a camera reconnecting, or still connecting, is not waited
+for at all) or has left. A single stream never waits. Results are matched to callers by position: per-stream state
+stays with the callers, only the call is shared.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
@@ -28,38 +31,70 @@ class _Request(Generic[In, Out]):
     error: BaseException | None = None
 
 
+class Seat(Generic[In, Out]):
+    """One stream's place at a `Batcher`: call it with an item for that item's result; `leave()` when the stream
+    ends (leaving twice is harmless)."""
+
+    def __init__(self, batcher: Batcher[In, Out]) -> None:
+        self._batcher = batcher
+        self.last_sent = float("-inf")  # monotonic time of the stream's latest request
+        self.left = False
+
+    def __call__(self, item: In) -> Out:
+        return self._batcher.submit(item, self)
+
+    def leave(self) -> None:
+        self._batcher.release(self)
+
+
 class Batcher(Generic[In, Out]):
-    """Run `infer` on batches of up to `max_batch` items submitted from many threads (`__call__` blocks)."""
+    """Run `infer` on batches of up to `max_batch` items submitted from many threads (calls block)."""
 
     def __init__(self, infer: Callable[[Sequence[In]], Sequence[Out]], max_batch: int = 8,
-                 max_wait_s: float = 0.02) -> None:
-        if max_batch < 1 or max_wait_s < 0:
-            raise ValueError("max_batch must be at least 1 and max_wait_s not negative")
+                 max_wait_s: float = 0.02, idle_s: float = 1.0) -> None:
+        if max_batch < 1 or max_wait_s < 0 or idle_s <= 0:
+            raise ValueError("max_batch must be at least 1, max_wait_s not negative and idle_s positive")
         self._infer = infer
-        self.max_batch, self.max_wait_s = max_batch, max_wait_s
+        self.max_batch, self.max_wait_s, self.idle_s = max_batch, max_wait_s, idle_s
         self._cond = threading.Condition()
         self._pending: list[_Request[In, Out]] = []
         self._gathering = False
-        self._streams = 0
-        self.batches = 0  # calls made, and items they carried: for benchmarks and tests
+        self._seats: set[Seat[In, Out]] = set()
+        self.batches = 0  # calls made, the items they carried and how many calls carried n items: for benchmarks
         self.items = 0
+        self.sizes: Counter[int] = Counter()
 
     # -- streams come and go -------------------------------------------------------------------------------------------
-    def join(self) -> None:
-        """A stream starts using the model (the leader waits for its frame too)."""
+    def join(self) -> Seat[In, Out]:
+        """A stream starts using the model: its seat (the leader waits for its frames while it sends them)."""
+        seat: Seat[In, Out] = Seat(self)
         with self._cond:
-            self._streams += 1
+            self._seats.add(seat)
+        return seat
 
-    def leave(self) -> None:
+    def release(self, seat: Seat[In, Out]) -> None:
         """A stream stops using the model; a leader waiting for its frame stops waiting."""
         with self._cond:
-            self._streams = max(0, self._streams - 1)
+            seat.left = True
+            self._seats.discard(seat)
             self._cond.notify_all()
+
+    @property
+    def streams(self) -> int:
+        """Seats taken (streams joined and not left)."""
+        with self._cond:
+            return len(self._seats)
 
     # -- requests ------------------------------------------------------------------------------------------------------
     def __call__(self, item: In) -> Out:
+        """Submit without a seat (the leader does not wait for such a caller's next item)."""
+        return self.submit(item, None)
+
+    def submit(self, item: In, seat: Seat[In, Out] | None) -> Out:
         request: _Request[In, Out] = _Request(item)
         with self._cond:
+            if seat is not None:
+                seat.last_sent = time.monotonic()
             self._pending.append(request)
             self._cond.notify_all()
             lead = not self._gathering
@@ -72,17 +107,21 @@ class Batcher(Generic[In, Out]):
             raise request.error
         return request.result  # type: ignore[return-value]
 
+    def _feeding(self, now: float) -> int:
+        """Streams expected to send a frame soon: seated, and sent one within `idle_s`."""
+        return sum(1 for s in self._seats if now - s.last_sent <= self.idle_s)
+
     def _lead(self) -> None:
         deadline = time.monotonic() + self.max_wait_s
         with self._cond:
-            while len(self._pending) < min(self.max_batch, max(self._streams, 1)):
-                left = deadline - time.monotonic()
-                if left <= 0:
+            while True:
+                now = time.monotonic()
+                if len(self._pending) >= min(self.max_batch, max(self._feeding(now), 1)) or now >= deadline:
                     break
-                self._cond.wait(left)
+                self._cond.wait(deadline - now)
             batch, self._pending = self._pending[:self.max_batch], self._pending[self.max_batch:]
-            self._gathering = bool(self._pending)  # what did not fit: the next leader is the first of them
-        if self._pending:
+            overflow = self._gathering = bool(self._pending)  # what did not fit: the next leader gathers it
+        if overflow:
             threading.Thread(target=self._lead, daemon=True).start()
         self._run(batch)
 
@@ -96,8 +135,10 @@ class Batcher(Generic[In, Out]):
                 r.error = exc
                 r.done.set()
             return
-        self.batches += 1
-        self.items += len(batch)
+        with self._cond:
+            self.batches += 1
+            self.items += len(batch)
+            self.sizes[len(batch)] += 1
         for r, out in zip(batch, results, strict=True):
             r.result = out
             r.done.set()

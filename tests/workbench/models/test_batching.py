@@ -4,80 +4,117 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
-from workbench.models.batching import Batcher
+from workbench.models.batching import Batcher, Seat
 
 
-def _doubler(calls: list[list[int]]):
+def _doubler(calls: list[list[int]], seconds: float = 0.01):
+    """A model call that takes `seconds` (as a model does) and doubles every item."""
+
     def infer(items):
         calls.append(list(items))
+        time.sleep(seconds)
         return [2 * i for i in items]
 
     return infer
 
 
-def _submit_together(batcher: Batcher, items: list[int]) -> list[int]:
-    results: list[int | None] = [None] * len(items)
-    start = threading.Barrier(len(items))
+def _cameras(seats: list[Seat], items: list[list[int]], pause: Callable[[int, int], float] = lambda k, i: 0.0,
+             ) -> tuple[list[list[int]], list[list[float]]]:
+    """Each seat in its own thread sends its items one after another (as a camera sends frames), then leaves; the
+    results and the seconds each call took, per camera."""
+    results: list[list[int]] = [[] for _ in seats]
+    took: list[list[float]] = [[] for _ in seats]
+    start = threading.Barrier(len(seats))
 
     def camera(k: int) -> None:
         start.wait()
-        results[k] = batcher(items[k])
+        for i, item in enumerate(items[k]):
+            time.sleep(pause(k, i))
+            began = time.monotonic()
+            results[k].append(seats[k](item))
+            took[k].append(time.monotonic() - began)
+        seats[k].leave()
 
-    threads = [threading.Thread(target=camera, args=(k,)) for k in range(len(items))]
+    threads = [threading.Thread(target=camera, args=(k,)) for k in range(len(seats))]
     for th in threads:
         th.start()
     for th in threads:
-        th.join(10)
-    return results  # type: ignore[return-value]
+        th.join(30)
+    return results, took
 
 
-def test_three_cameras_share_one_call_and_each_gets_its_own_result():
+def test_three_cameras_share_calls_and_each_gets_its_own_results():
     calls: list[list[int]] = []
-    batcher = Batcher(_doubler(calls), max_batch=8, max_wait_s=2.0)
-    for _ in range(3):
-        batcher.join()
-    assert _submit_together(batcher, [1, 2, 3]) == [2, 4, 6]
-    assert len(calls) == 1 and sorted(calls[0]) == [1, 2, 3]
-    assert (batcher.batches, batcher.items) == (1, 3)
+    batcher = Batcher(_doubler(calls), max_batch=8, max_wait_s=5.0)
+    seats = [batcher.join() for _ in range(3)]
+    items = [[100 * k + i for i in range(6)] for k in range(3)]
+    began = time.monotonic()
+    results, _ = _cameras(seats, items)
+    assert results == [[2 * i for i in camera] for camera in items]
+    assert time.monotonic() - began < 3.0  # nobody waited the whole 5 s: the others' frames came, or they left
+    assert batcher.items == 18 and max(batcher.sizes) == 3 and batcher.sizes[3] >= 4, batcher.sizes
+    assert all(len({i // 100 for i in call}) == len(call) for call in calls)  # one frame per camera per call
+    assert batcher.streams == 0
 
 
 def test_a_single_camera_never_waits():
     batcher = Batcher(_doubler([]), max_wait_s=5.0)
-    batcher.join()
+    seat = batcher.join()
     began = time.monotonic()
-    assert [batcher(i) for i in range(20)] == [2 * i for i in range(20)]
+    assert [seat(i) for i in range(20)] == [2 * i for i in range(20)]
+    assert time.monotonic() - began < 1.0
+    assert batcher.sizes == {1: 20}
+
+
+def test_a_camera_still_connecting_is_not_waited_for():
+    batcher = Batcher(_doubler([]), max_wait_s=5.0)
+    live, _connecting = batcher.join(), batcher.join()  # the second camera has not sent its first frame yet
+    began = time.monotonic()
+    assert [live(i) for i in range(5)] == [0, 2, 4, 6, 8]
     assert time.monotonic() - began < 1.0
 
 
-def test_a_stalled_camera_holds_the_others_back_no_longer_than_the_wait():
-    batcher = Batcher(_doubler([]), max_wait_s=0.3)
-    batcher.join()
-    batcher.join()  # the second camera never sends a frame
-    began = time.monotonic()
-    assert batcher(5) == 10
-    assert 0.25 <= time.monotonic() - began < 2.0
+def test_a_stalled_camera_holds_the_others_back_no_longer_than_the_wait_then_not_at_all():
+    batcher = Batcher(_doubler([]), max_wait_s=0.3, idle_s=1.0)
+    live, stalled = batcher.join(), batcher.join()
+    # the second camera sends 3 frames, then nothing for 3 s (a camera reconnecting), then leaves
+    results, took = _cameras([live, stalled], [list(range(40)), [1, 2, 3]],
+                             pause=lambda k, i: 0.05 if k == 0 else (3.0 if i == 2 else 0.0))
+    assert results == [[2 * i for i in range(40)], [2, 4, 6]]
+    waits = took[0]
+    assert max(waits) < 0.3 + 0.25  # never longer than the wait (plus scheduling on a busy machine)
+    assert sum(w >= 0.25 for w in waits) >= 1  # it did wait for the stalled camera's frame at first ...
+    assert max(waits[-10:]) < 0.1  # ... and not once the camera had been silent for idle_s
 
 
 def test_a_camera_leaving_releases_the_waiting_one():
     batcher = Batcher(_doubler([]), max_wait_s=30.0)
-    batcher.join()
-    batcher.join()
-    threading.Timer(0.2, batcher.leave).start()
+    first, second = batcher.join(), batcher.join()
+    _cameras([first, second], [[1], [2]])  # both sent a frame (and left)
+    first, second = batcher.join(), batcher.join()
+    second.last_sent = time.monotonic()  # as if it had just sent one
+    threading.Timer(0.2, second.leave).start()
     began = time.monotonic()
-    assert batcher(1) == 2
+    assert first(1) == 2
     assert time.monotonic() - began < 5.0
+    second.leave()  # leaving twice is harmless
+    assert batcher.streams == 1
 
 
 def test_more_frames_than_a_batch_are_split_and_all_answered():
     calls: list[list[int]] = []
     batcher = Batcher(_doubler(calls), max_batch=2, max_wait_s=1.0)
-    for _ in range(5):
-        batcher.join()
-    assert _submit_together(batcher, [1, 2, 3, 4, 5]) == [2, 4, 6, 8, 10]
-    assert all(len(c) <= 2 for c in calls) and sorted(i for c in calls for i in c) == [1, 2, 3, 4, 5]
+    seats = [batcher.join() for _ in range(5)]
+    items = [[10 * k + i for i in range(4)] for k in range(5)]
+    results, _ = _cameras(seats, items)
+    assert results == [[2 * i for i in camera] for camera in items]
+    assert all(len(c) <= 2 for c in calls)
+    assert sorted(i for c in calls for i in c) == sorted(i for camera in items for i in camera)
+    assert batcher.sizes[2] >= 5
 
 
 def test_a_failing_model_call_reaches_every_camera_in_the_batch():
@@ -85,18 +122,18 @@ def test_a_failing_model_call_reaches_every_camera_in_the_batch():
         raise RuntimeError("model crashed")
 
     batcher = Batcher(broken, max_wait_s=1.0)
-    for _ in range(2):
-        batcher.join()
+    seats = [batcher.join() for _ in range(2)]
     errors: list[str] = []
 
-    def camera() -> None:
+    def camera(seat) -> None:
         with pytest.raises(RuntimeError, match="model crashed") as exc:
-            batcher(1)
+            seat(1)
         errors.append(str(exc.value))
 
-    threads = [threading.Thread(target=camera) for _ in range(2)]
+    threads = [threading.Thread(target=camera, args=(seat,)) for seat in seats]
     for th in threads:
         th.start()
     for th in threads:
         th.join(10)
     assert errors == ["model crashed", "model crashed"]
+    assert batcher.batches == 0

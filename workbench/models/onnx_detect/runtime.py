@@ -8,6 +8,7 @@ refuses a file whose outputs do not fit its format or class list, naming the fil
 from __future__ import annotations
 
 import ast
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ import numpy as np
 import supervision as sv
 
 from workbench.core.errors import BlockError
+from workbench.models.batching import Batcher
 from workbench.models.manifest_parts import DecoderSpec, PreprocessSpec, default_preprocess
 from workbench.models.onnx_detect.candidates import Candidates, LayoutMismatch
 from workbench.models.onnx_detect.nanodet import NanoDetLayout, decode_nanodet, nanodet_layout
@@ -37,16 +39,23 @@ class ModelSpec:
     decoder: DecoderSpec | None = None
 
 
+Request = tuple[np.ndarray, Selection]  # one stream's frame and that stream's own choices
+
+
 class OnnxDetector:
-    """An ONNX detection model ready for frames; `detect()` may be called from several threads at once."""
+    """An ONNX detection model ready for frames; `detect()` and `detect_batch()` may be called from several threads
+    at once. `stacks`: the file takes several frames in one run (a dynamic batch dimension, checked at load)."""
 
     def __init__(self, session: OnnxSession, fmt: str, preprocessor: Preprocessor,
-                 layout: YoloLayout | NanoDetLayout, names: Sequence[str]) -> None:
+                 layout: YoloLayout | NanoDetLayout, names: Sequence[str], stacks: bool = False) -> None:
         self.session = session
         self.format = fmt
         self.preprocessor = preprocessor
         self.layout = layout
         self.names = tuple(names)
+        self.stacks = stacks
+        self._batchers: dict[tuple[int, float], Batcher[Request, sv.Detections]] = {}
+        self._batchers_lock = threading.Lock()
 
     @property
     def input_size(self) -> tuple[int, int]:
@@ -58,6 +67,16 @@ class OnnxDetector:
         tensor, placement = self.preprocessor(image)
         return self.session.run(tensor), placement
 
+    def infer_batch(self, images: Sequence[np.ndarray]) -> tuple[list[list[np.ndarray]], list[Placement]]:
+        """Raw outputs (batch dimension 1, as `infer` gives them) and placement of each frame: one run of the
+        stacked frames when the model `stacks`, else one run per frame, one after another."""
+        prepared = [self.preprocessor(image) for image in images]
+        placements = [placement for _, placement in prepared]
+        if len(prepared) == 1 or not self.stacks:
+            return [self.session.run(tensor) for tensor, _ in prepared], placements
+        outputs = self.session.run(np.concatenate([tensor for tensor, _ in prepared]))
+        return [[out[i:i + 1] for out in outputs] for i in range(len(prepared))], placements
+
     def decode(self, outputs: list[np.ndarray], selection: Selection) -> Candidates:
         """Candidates (input pixels) above their class thresholds, before NMS."""
         if isinstance(self.layout, NanoDetLayout):
@@ -68,6 +87,25 @@ class OnnxDetector:
         """Detections in frame pixels for one BGR frame (the frame is never changed)."""
         outputs, placement = self.infer(image)
         return to_detections(self.decode(outputs, selection), selection, placement, self.names)
+
+    def detect_batch(self, images: Sequence[np.ndarray], selections: Sequence[Selection]) -> list[sv.Detections]:
+        """Detections for several frames in one call, each decoded with its own placement and its caller's own
+        selection (classes, thresholds, NMS of each stream's block)."""
+        outputs, placements = self.infer_batch(images)
+        return [to_detections(self.decode(out, selection), selection, placement, self.names)
+                for out, selection, placement in zip(outputs, selections, placements, strict=True)]
+
+    def batcher(self, max_batch: int, max_wait_s: float) -> Batcher[Request, sv.Detections]:
+        """The `Batcher` of every stream that batches with these settings: one per setting pair, all on this one
+        session (streams with other settings share the model but not the batches)."""
+        with self._batchers_lock:
+            key = (max_batch, max_wait_s)
+            if key not in self._batchers:
+                self._batchers[key] = Batcher(self._detect_requests, max_batch, max_wait_s)
+            return self._batchers[key]
+
+    def _detect_requests(self, requests: Sequence[Request]) -> list[sv.Detections]:
+        return self.detect_batch([image for image, _ in requests], [selection for _, selection in requests])
 
 
 def metadata_names(metadata: dict[str, str]) -> list[str] | None:
@@ -117,7 +155,9 @@ def build_detector(session: OnnxSession, spec: ModelSpec, imgsz: int | None = No
     preprocessor = Preprocessor(preprocess, size)
     blank = np.full((size[1], size[0], 3), preprocess.pad_value, np.uint8)
     try:
-        shapes = [tuple(int(d) for d in o.shape) for o in session.run(preprocessor(blank)[0])]
+        blank_tensor = preprocessor(blank)[0]
+        blank_outputs = session.run(blank_tensor)
+        shapes = [tuple(int(d) for d in o.shape) for o in blank_outputs]
     except ort_errors() as exc:
         raise BlockError("onnx_unreadable", node, field, path=str(session.path),
                          detail=" ".join(str(exc).split())[:300]) from exc
@@ -135,7 +175,26 @@ def build_detector(session: OnnxSession, spec: ModelSpec, imgsz: int | None = No
         raise BlockError("onnx_outputs_mismatch", node, field, path=str(session.path), format=fmt, found=exc.found,
                          expected=exc.expected) from exc
     names = list(spec.classes) or meta_names or [str(i) for i in range(layout.classes or 0)]
-    return OnnxDetector(session, fmt, preprocessor, layout, names)
+    return OnnxDetector(session, fmt, preprocessor, layout, names, stacks(session, blank_tensor, blank_outputs))
+
+
+def stacks(session: OnnxSession, first: np.ndarray, first_outputs: list[np.ndarray]) -> bool:
+    """Whether the file takes two frames in one run and gives each the outputs it gives alone (a file whose batch
+    dimension is open but whose graph still assumes one frame, e.g. a Reshape to [1, 80, -1], does not)."""
+    if session.batch is not None:
+        return False
+    second = np.random.default_rng(0).standard_normal(first.shape).astype(np.float32)
+    try:
+        alone = session.run(second)
+        both = session.run(np.concatenate([first, second]))
+    except ort_errors():
+        return False
+    return len(both) == len(first_outputs) and all(
+        _same(out[0:1], a) and _same(out[1:2], b) for out, a, b in zip(both, first_outputs, alone, strict=True))
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and np.allclose(a, b, rtol=1e-3, atol=1e-4)
 
 
 @dataclass(frozen=True)

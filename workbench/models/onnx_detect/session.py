@@ -50,18 +50,19 @@ def providers_for(device: str, node: str | None, field: str | None = "device") -
 
 @dataclass(frozen=True)
 class OnnxSession:
-    """A loaded model: the session, its input's name and fixed size (None where the file leaves it open)."""
+    """A loaded model: the session, its input's name, fixed size and batch (None where the file leaves it open)."""
 
     session: Any
     path: Path
     input_name: str
     input_size: tuple[int, int] | None  # (width, height) when the file fixes both
+    batch: int | None  # frames per run when the file fixes its input's dimension 0 (today's NanoDet: 1)
     output_names: tuple[str, ...]
     provider: str  # the provider that runs the model (CUDA or CPU)
     metadata: dict[str, str]
 
     def run(self, tensor: np.ndarray) -> list[np.ndarray]:
-        """The model's outputs for one NCHW float32 tensor (thread-safe)."""
+        """The model's outputs for one NCHW float32 tensor of one or more frames (thread-safe)."""
         return self.session.run(None, {self.input_name: tensor})
 
 
@@ -97,7 +98,7 @@ def open_session(path: Path, device: str = "cpu", threads: int = 0, node: str | 
         raise BlockError("onnx_input_unsupported", node, field, path=str(path), inputs=f"{inputs[0].name} {shape}")
     width, height = _fixed(shape[3]), _fixed(shape[2])
     return OnnxSession(session=session, path=Path(path), input_name=inputs[0].name,
-                       input_size=(width, height) if width and height else None,
+                       input_size=(width, height) if width and height else None, batch=_fixed(shape[0]),
                        output_names=tuple(o.name for o in session.get_outputs()),
                        provider=session.get_providers()[0],
                        metadata=dict(session.get_modelmeta().custom_metadata_map))
