@@ -25,6 +25,7 @@ from workbench.core.paths import workbench_home
 from workbench.features.finetune.clips import Clip, ClipLibrary
 
 Detect = Callable[[np.ndarray], sv.Detections]
+Hash = tuple[np.ndarray, np.ndarray]  # dHash bits and which of them are reliable
 SCENE_SIZE = (64, 36)  # thumbnail compared by scene_change (width, height)
 SCENE_PIXEL_DELTA = 20  # grey levels (0-255) a thumbnail pixel must change by to count as changed
 HASH_SIZE = 16  # dHash: 16 x 16 = 256 bits
@@ -303,18 +304,34 @@ def frame_images(refs: Sequence[FrameRef], library: ClipLibrary | None = None) -
     return images
 
 
+def _hashes(refs: Sequence[FrameRef], library: ClipLibrary | None) -> dict[tuple[str, int], Hash]:
+    """dHash of each frame `refs` point at, decoding one frame at a time (no picture is kept)."""
+    lib = library or ClipLibrary()
+    hashes = {}
+    for clip_id in dict.fromkeys(r.clip_id for r in refs):
+        indices = {r.frame_index for r in refs if r.clip_id == clip_id}
+        _, path = _open(clip_id, lib)
+        hashes.update({(clip_id, i): dhash(image) for i, image in iter_frames(path, indices)})
+        missing = sorted(i for i in indices if (clip_id, i) not in hashes)
+        if missing:
+            raise _problem("frames_unreadable", "frames", clip=clip_id, frames=", ".join(map(str, missing[:10])))
+    return hashes
+
+
 def dedupe(frames: Sequence[FrameRef], max_distance: int = 2, library: ClipLibrary | None = None,
            images: dict[tuple[str, int], np.ndarray] | None = None) -> list[FrameRef]:
     """Drop near-duplicates: keep a frame only if its dHash differs from every frame kept before it (in the given
-    order, across clips) by more than `max_distance` bits of 256. The first of each group of look-alikes stays."""
-    images = images if images is not None else frame_images(frames, library)
+    order, across clips) by more than `max_distance` bits of 256. The first of each group of look-alikes stays.
+    Without `images` the frames are decoded one at a time (long clips need not fit in memory)."""
+    hashes = ({(r.clip_id, r.frame_index): dhash(images[(r.clip_id, r.frame_index)]) for r in frames}
+              if images is not None else _hashes(frames, library))
     kept: list[FrameRef] = []
-    hashes: list[tuple[np.ndarray, np.ndarray]] = []
+    kept_hashes: list[Hash] = []
     for ref in frames:
-        h = dhash(images[(ref.clip_id, ref.frame_index)])
-        if all(hash_distance(h, other) > max_distance for other in hashes):
+        h = hashes[(ref.clip_id, ref.frame_index)]
+        if all(hash_distance(h, other) > max_distance for other in kept_hashes):
             kept.append(ref)
-            hashes.append(h)
+            kept_hashes.append(h)
     return kept
 
 

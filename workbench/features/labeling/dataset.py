@@ -36,7 +36,8 @@ YoloBox = tuple[float, float, float, float]
 
 @dataclass
 class Sample:
-    """One dataset image: a file copied as is, or frame `frame` (0-based) of `video`; its boxes as (class id, box)."""
+    """One dataset image: a file copied as is, or frame `frame` (0-based) of `video`; its boxes as (class id, box).
+    An image file's `frame` is its index in the clip when known (merging pseudo-labels matches frames by it)."""
 
     clip: str
     name: str
@@ -58,6 +59,7 @@ class DatasetInfo:
     warnings: list[Problem] = field(default_factory=list)
     boxes_per_split: dict[str, dict[str, int]] = field(default_factory=dict)
     val_fraction_asked: float | None = None  # None: validation clips chosen by name
+    pseudo: dict = field(default_factory=dict)  # pseudo-labelled images: provenance, counts, names (none: {})
 
 
 def datasets_dir() -> Path:
@@ -98,7 +100,9 @@ def _image_sample(record: dict, classes: list[str], root: Path, warnings: list[P
             labels.append((cid, box))
     path = root / data["source"]
     clip = str(data.get("clip") or Path(data["source"]).parent.name)
-    return Sample(clip=clip, name=f"{_safe(clip)}__{_safe(path.stem)}", labels=labels, image=path)
+    frame = data.get("frame")
+    frame = int(frame) if frame is not None else int(path.stem) if path.stem.isdigit() else None  # <index:06d>.jpg
+    return Sample(clip=clip, name=f"{_safe(clip)}__{_safe(path.stem)}", labels=labels, image=path, frame=frame)
 
 
 def _video_samples(record: dict, classes: list[str], root: Path, frame_step: int,
@@ -131,6 +135,15 @@ def _video_samples(record: dict, classes: list[str], root: Path, frame_step: int
             for i in range(0, n_frames, max(1, frame_step))]
 
 
+def agreeing_classes(classes: list[str], theirs: list[str], title: str) -> list[str]:
+    """The longer of two class lists when one begins with the other (ids agree), else a problem naming `title`."""
+    longer = max(classes, theirs, key=len)
+    if longer[: len(theirs)] != theirs or longer[: len(classes)] != classes:
+        raise WorkbenchError([Problem("dataset_classes_differ", params={
+            "a": ", ".join(classes), "b": ", ".join(theirs), "project": title})])
+    return list(longer)
+
+
 def samples_from_stores(stores: Sequence[Path], document_root: Path | None = None,
                         frame_step: int = 1) -> tuple[list[Sample], list[str], list[Problem]]:
     """Samples, the class list and warnings from pulled project stores (their class lists must agree)."""
@@ -142,11 +155,7 @@ def samples_from_stores(stores: Sequence[Path], document_root: Path | None = Non
         project = load_state(store).get("project")
         if not project:
             raise WorkbenchError([Problem("dataset_not_pulled", params={"store": str(store)})])
-        theirs, longer = project["classes"], max(classes, project["classes"], key=len)
-        if longer[: len(theirs)] != theirs or longer[: len(classes)] != classes:
-            raise WorkbenchError([Problem("dataset_classes_differ", params={
-                "a": ", ".join(classes), "b": ", ".join(theirs), "project": project["title"]})])
-        classes = list(longer)
+        classes = agreeing_classes(classes, project["classes"], project["title"])
         for record in stored_tasks(store):
             if project["kind"] == "video":
                 samples += _video_samples(record, classes, root, frame_step, warnings)
@@ -224,24 +233,63 @@ def class_warnings(per_split: dict[str, dict[str, int]], has_val: bool) -> list[
 def _split(samples: Sequence[Sample], val_fraction: float, val_clips: Sequence[str] | None, seed: int,
            warnings: list[Problem]) -> Split:
     split = split_clips([s.clip for s in samples], val_fraction, val_clips, seed)
-    if not split.val:
+    if not split.val and (val_fraction > 0 or val_clips):
         warnings.append(Problem("dataset_no_val_clip", severity="warning", params={"clips": ", ".join(split.train)}))
     warnings.extend(split_warnings(split))
     return split
 
 
-def write_dataset(samples: Sequence[Sample], classes: list[str], out_root: Path | None = None,
-                  val_fraction: float = 0.2, val_clips: Sequence[str] | None = None, seed: int = 0,
-                  warnings: list[Problem] | None = None) -> DatasetInfo:
-    """Write samples as a YOLO dataset under `<out_root>/<version>/` (reused when that version exists)."""
-    warnings = list(warnings or [])
-    if not samples:
-        raise WorkbenchError([Problem("dataset_empty")])
-    names = [s.name for s in samples]
+def _frame_key(s: Sample) -> tuple[str, object]:
+    """Which frame of which clip a sample shows (its name when its index is unknown)."""
+    return (s.clip, s.frame if s.frame is not None else s.name)
+
+
+def merge_pseudo(samples: Sequence[Sample], pseudo: Sequence[Sample], val: Sequence[str],
+                 warnings: list[Problem]) -> tuple[list[Sample], dict[str, int]]:
+    """The pseudo-labelled samples to add to human-labelled `samples`: not a frame a human labelled (the human's
+    labels win), and not of a validation clip (a score measured on a teacher's labels says how alike the two
+    models are, not how right; moving the frames to training would put one clip on both sides)."""
+    human = {_frame_key(s) for s in samples}
+    replaced = [p for p in pseudo if _frame_key(p) in human]
+    in_val = [p for p in pseudo if _frame_key(p) not in human and p.clip in val]
+    if in_val:
+        warnings.append(Problem("dataset_pseudo_val_left_out", severity="warning", params={
+            "count": len(in_val), "clips": ", ".join(sorted({p.clip for p in in_val}))}))
+    kept = [p for p in pseudo if _frame_key(p) not in human and p.clip not in val]
+    return kept, {"replaced_by_human": len(replaced), "left_out_val": len(in_val)}
+
+
+def _planned(samples: Sequence[Sample], pseudo: Sequence[Sample], val_fraction: float,
+             val_clips: Sequence[str] | None, seed: int, warnings: list[Problem]) -> tuple[list[Sample], Split, dict]:
+    """Every sample to write, the split (chosen among the human-labelled clips when there are any; the other clips
+    train) and what happened to the pseudo-labelled samples."""
+    split = _split(samples or pseudo, val_fraction, val_clips, seed, warnings)
+    note: dict = {}
+    if samples and pseudo:
+        pseudo, note = merge_pseudo(samples, pseudo, split.val, warnings)
+    elif pseudo and split.val:
+        warnings.append(Problem("dataset_val_pseudo", severity="warning", params={"clips": ", ".join(split.val)}))
+    everything = [*samples, *pseudo] if samples else list(pseudo)
+    names = [s.name for s in everything]
     if len(set(names)) != len(names):
         dup = sorted({n for n in names if names.count(n) > 1})[:3]
         raise WorkbenchError([Problem("dataset_duplicate_frames", params={"names": ", ".join(dup)})])
-    split = _split(samples, val_fraction, val_clips, seed, warnings)
+    train = sorted({s.clip for s in everything} - set(split.val))
+    return everything, Split(train, split.val, split.images, split.asked), {**note, "names": {s.name for s in pseudo}}
+
+
+def write_dataset(samples: Sequence[Sample], classes: list[str], out_root: Path | None = None,
+                  val_fraction: float = 0.2, val_clips: Sequence[str] | None = None, seed: int = 0,
+                  warnings: list[Problem] | None = None, pseudo: Sequence[Sample] = (),
+                  provenance: dict | None = None) -> DatasetInfo:
+    """Write samples as a YOLO dataset under `<out_root>/<version>/` (reused when that version exists).
+
+    `pseudo`: pseudo-labelled samples merged in (see `merge_pseudo`); `provenance`, where they came from, is kept
+    with what the merge did in dataset.json's `pseudo`."""
+    warnings = list(warnings or [])
+    if not samples and not pseudo:
+        raise WorkbenchError([Problem("dataset_empty")])
+    everything, split, note = _planned(list(samples), list(pseudo), val_fraction, val_clips, seed, warnings)
     train, val = split.train, split.val
     split_of = {c: "train" for c in train} | {c: "val" for c in val}
     out_root = out_root or datasets_dir()
@@ -250,7 +298,7 @@ def write_dataset(samples: Sequence[Sample], classes: list[str], out_root: Path 
         for sub in ("images", "labels"):
             for sp in ("train", "val"):
                 (tmp / sub / sp).mkdir(parents=True)
-        written = _write_images(list(samples), split_of, tmp, warnings)
+        written = _write_images(everything, split_of, tmp, warnings)
         if not written:
             raise WorkbenchError([Problem("dataset_empty")])
         per_split = _write_labels(written, split_of, tmp, classes)
@@ -265,10 +313,10 @@ def write_dataset(samples: Sequence[Sample], classes: list[str], out_root: Path 
         if tmp.exists():
             shutil.rmtree(tmp)
     counts = {c: per_split["train"][c] + per_split["val"][c] for c in classes}
+    images = {sp: sum(1 for s in written if split_of[s.clip] == sp) for sp in ("train", "val")}
     info = DatasetInfo(version=version, path=final.resolve(), classes=list(classes), train_clips=train,
-                       val_clips=val, images={sp: sum(1 for s in written if split_of[s.clip] == sp)
-                                              for sp in ("train", "val")}, boxes=counts, warnings=warnings,
-                       boxes_per_split=per_split, val_fraction_asked=split.asked)
+                       val_clips=val, images=images, boxes=counts, warnings=warnings, boxes_per_split=per_split,
+                       val_fraction_asked=split.asked, pseudo=_pseudo_note(written, split_of, note, provenance))
     data_yaml = {"path": str(info.path), "train": "images/train", "val": "images/val" if val else "images/train",
                  "names": dict(enumerate(classes))}
     (final / "data.yaml").write_text(yaml.safe_dump(data_yaml, allow_unicode=True, sort_keys=False), encoding="utf-8")
@@ -277,9 +325,34 @@ def write_dataset(samples: Sequence[Sample], classes: list[str], out_root: Path 
     return info
 
 
+def _pseudo_note(written: list[Sample], split_of: dict[str, str], note: dict, provenance: dict | None) -> dict:
+    """dataset.json's `pseudo`: provenance, pseudo-labelled images per split and by name, what the merge did."""
+    names = note.pop("names", set())
+    if not names and not provenance:
+        return {}
+    kept = [s for s in written if s.name in names]
+    return {**(provenance or {}), **note, "images": {sp: sum(1 for s in kept if split_of[s.clip] == sp)
+                                                     for sp in ("train", "val")},
+            "names": sorted(s.name for s in kept)}
+
+
 def build_dataset(stores: Sequence[Path], out_root: Path | None = None, val_fraction: float = 0.2,
                   val_clips: Sequence[str] | None = None, seed: int = 0, frame_step: int = 1,
-                  document_root: Path | None = None) -> DatasetInfo:
-    """Pulled project stores -> a versioned YOLO dataset."""
+                  document_root: Path | None = None, pseudo_parts: Sequence[str | Path] = ()) -> DatasetInfo:
+    """Pulled project stores (and pseudo-labelled parts, by version or path) -> a versioned YOLO dataset.
+
+    A frame in two parts is taken from the first part given; a frame a human labelled is taken from the human."""
+    from workbench.features.labeling.pseudo import load_part, part_summary
+
     samples, classes, warnings = samples_from_stores(stores, document_root, frame_step)
-    return write_dataset(samples, classes, out_root, val_fraction, val_clips, seed, warnings)
+    pseudo: list[Sample] = []
+    seen: set[tuple[str, object]] = set()
+    parts = []
+    for ref in pseudo_parts:
+        part = load_part(ref)
+        classes = agreeing_classes(classes, part.classes, f"pseudo {part.version}")
+        pseudo += [s for s in part.samples if _frame_key(s) not in seen]
+        seen |= {_frame_key(s) for s in part.samples}
+        parts.append(part_summary(part))
+    return write_dataset(samples, classes, out_root, val_fraction, val_clips, seed, warnings, pseudo=pseudo,
+                         provenance={"parts": parts} if parts else None)

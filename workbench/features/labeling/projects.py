@@ -15,6 +15,7 @@ from label_studio_sdk import LabelStudio
 from workbench.core.errors import Problem, WorkbenchError
 from workbench.core.paths import workbench_home
 from workbench.features.labeling.boxes import Box
+from workbench.features.labeling.class_map import ClassMap
 from workbench.features.labeling.config import (
     BOX_CONTROL,
     IMAGE_KEY,
@@ -61,20 +62,24 @@ class ClipRef:
 class PushResult:
     created: list[str] = field(default_factory=list)  # document-root-relative paths of new tasks
     skipped: list[str] = field(default_factory=list)  # already in the project
-    predictions: int = 0  # new tasks that got at least one pre-annotated box
+    predictions: int = 0  # new tasks that got at least one pre-annotated box (after the class mapping)
     predicted: int = 0  # new frames the model looked at
     boxes: int = 0  # boxes kept as pre-annotations
-    other_classes: dict[str, int] = field(default_factory=dict)  # boxes dropped: class outside the list -> count
+    other_classes: dict[str, int] = field(default_factory=dict)  # boxes dropped: teacher class mapped to no class
+    ignored: dict[str, int] = field(default_factory=dict)  # boxes dropped on purpose: teacher class mapped to ignore
 
     def model_warnings(self, model_version: str, classes: list[str]) -> list[Problem]:
-        """Say when the model pre-annotated nothing: it found nothing at all, or only classes outside the list."""
+        """Say when the model pre-annotated nothing: it found nothing at all, only classes the project does not take
+        (map them: --map), or only classes mapped to `ignore`."""
         if not self.predicted or self.predictions:
             return []
-        if self.other_classes:
-            found = ", ".join(f"{name} ({n})" for name, n in sorted(self.other_classes.items(), key=lambda x: -x[1]))
-            return [Problem("labeling_model_other_classes", node="labelstudio", field="--model", severity="warning",
-                            params={"model": model_version, "frames": self.predicted, "found": found,
-                                    "classes": ", ".join(classes)})]
+        params = {"model": model_version, "frames": self.predicted, "classes": ", ".join(classes)}
+        for code, found in (("labeling_model_unmapped_classes", self.other_classes),
+                            ("labeling_model_only_ignored", self.ignored)):
+            if found:
+                counts = ", ".join(f"{name} ({n})" for name, n in sorted(found.items(), key=lambda x: (-x[1], x[0])))
+                return [Problem(code, node="labelstudio", field="--model", severity="warning",
+                                params={**params, "found": counts})]
         return [Problem("labeling_model_found_nothing", node="labelstudio", field="--model", severity="warning",
                         params={"model": model_version, "frames": self.predicted})]
 
@@ -179,20 +184,23 @@ def prediction(boxes: Sequence[Box], classes: list[str], width: int, height: int
     return {"model_version": model_version, "score": float(min(scores)) if scores else 0.0, "result": result}
 
 
-def _pre_annotate(task: dict, path: Path, predictor: Predictor, classes: list[str], model_version: str,
+def _pre_annotate(task: dict, path: Path, predictor: Predictor, mapping: ClassMap, model_version: str,
                   out: PushResult) -> None:
-    """Run the model on one frame; only boxes of the project's classes become the task's prediction (none: no
-    prediction, so Label Studio does not count an empty one)."""
+    """Run the model on one frame; its boxes, mapped to the project's classes, become the task's prediction (none:
+    no prediction, so Label Studio does not count an empty one)."""
     image = cv2.imread(str(path))
     if image is None:
         raise _fail("labeling_image_unreadable", path=str(path))
     h, w = image.shape[:2]
-    boxes = predictor(image)
+    found = predictor(image)
+    kept, outside = mapping.apply(found)
     out.predicted += 1
-    for b in boxes:
-        if b.cls not in classes:
-            out.other_classes[b.cls] = out.other_classes.get(b.cls, 0) + 1
-    pred = prediction(boxes, classes, w, h, model_version)
+    for name in outside:
+        out.other_classes[name] = out.other_classes.get(name, 0) + 1
+    for b in found:
+        if mapping.targets.get(b.cls, "") is None:
+            out.ignored[b.cls] = out.ignored.get(b.cls, 0) + 1
+    pred = prediction(kept, list(dict.fromkeys(b.cls for b in kept)), w, h, model_version)
     if pred["result"]:
         task["predictions"] = [pred]
         out.predictions += 1
@@ -201,12 +209,14 @@ def _pre_annotate(task: dict, path: Path, predictor: Predictor, classes: list[st
 
 def push_frames(client: LabelStudio, project: ProjectRef, frames: Sequence[FrameRef],
                 predictor: Predictor | None = None, model_version: str = "",
-                document_root: Path | None = None) -> PushResult:
-    """Add frames not yet in the project as tasks, each with the model's boxes as a prediction (`model_version`)."""
+                document_root: Path | None = None, mapping: ClassMap | None = None) -> PushResult:
+    """Add frames not yet in the project as tasks, each with the model's boxes as a prediction (`model_version`);
+    `mapping` turns the model's classes into the project's (default: the classes of the same name)."""
     if project.kind != "image":
         raise _fail("labelstudio_kind_mismatch", project=project.title, kind=project.kind, wanted="image")
     root = (document_root or workbench_home()).resolve()
     out = PushResult()
+    mapping = mapping or ClassMap({c: c for c in project.classes}, False)
     already = _pushed_sources(client, project.id)
     tasks, folders = [], set()
     for f in frames:
@@ -216,7 +226,7 @@ def push_frames(client: LabelStudio, project: ProjectRef, frames: Sequence[Frame
             continue
         task: dict = {"data": {IMAGE_KEY: url, "clip": f.clip, "frame": f.frame, "source": rel}}
         if predictor is not None:
-            _pre_annotate(task, f.path, predictor, project.classes, model_version, out)
+            _pre_annotate(task, f.path, predictor, mapping, model_version, out)
         tasks.append(task)
         folders.add(f.path.resolve().parent)
         already.add(rel)
@@ -257,19 +267,9 @@ def push_clips(client: LabelStudio, project: ProjectRef, clips: Sequence[ClipRef
 
 
 def model_predictor(model: str, conf: float = 0.25, field: str = "--model") -> tuple[Predictor, str]:
-    """A predictor from any model text `workbench train --base` accepts but an architecture (a model-zoo id,
-    models:/NAME@ALIAS or models:/NAME/VERSION, a .pt/.onnx file), and its model_version (`label@sha256[:12]`)."""
-    from workbench.features.training.model_ref import resolve_model
-    from workbench.models.zoo import load_detector, sha256_of
+    """A predictor from any model text `workbench train --base` accepts but an architecture, also the zoo's ONNX
+    models (workbench.features.labeling.teacher), and its model_version (`label@sha256[:12]`)."""
+    from workbench.features.labeling.teacher import open_teacher
 
-    ref = resolve_model(model, field=field, node="labelstudio")
-    path = Path(ref.weights)
-    detector = load_detector(path, node="labelstudio", field=field)
-    names = detector.names
-
-    def predict(image: np.ndarray) -> list[Box]:
-        r = detector.predict(image, conf=conf, verbose=False)[0]
-        return [Box(names[int(c)], *map(float, xyxy), score=float(s))
-                for xyxy, c, s in zip(r.boxes.xyxy.tolist(), r.boxes.cls.tolist(), r.boxes.conf.tolist(), strict=True)]
-
-    return predict, f"{ref.label}@{sha256_of(path)[:12]}"
+    teacher = open_teacher(model, conf=conf, field_name=field)
+    return teacher.detect, teacher.version

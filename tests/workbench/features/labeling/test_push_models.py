@@ -84,7 +84,7 @@ def _frames(root: Path, n: int = 3) -> list[FrameRef]:
 
 @pytest.mark.parametrize(("boxes", "code"), [
     ([], "labeling_model_found_nothing"),
-    ([Box("bus", 0, 0, 10, 10, 0.9), Box("person", 5, 5, 9, 9, 0.5)], "labeling_model_other_classes"),
+    ([Box("bus", 0, 0, 10, 10, 0.9), Box("person", 5, 5, 9, 9, 0.5)], "labeling_model_unmapped_classes"),
 ])
 def test_a_model_that_pre_labels_nothing_is_counted_as_nothing_and_said(tmp_path: Path, boxes, code):
     """A best.pt whose predictions were empty used to be reported as "12 with pre-annotations"."""
