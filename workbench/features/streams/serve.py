@@ -1,8 +1,11 @@
 """`workbench serve cameras.yaml`: one pipeline over many live cameras at once, one thread and one block state each.
 
-Each camera compiles its own copy of the pipeline (own blocks, own models: ultralytics models are not shared across
-threads) and runs it in its own thread; cv2 decoding, OpenCV background subtraction and torch release the GIL, so
-threads suffice (benchmarks/streams_capacity.py). A camera that fails never stops the others. Results:
+Each camera compiles its own copy of the pipeline (own blocks, own per-stream state) and runs it in its own thread;
+cv2 decoding, OpenCV background subtraction, onnxruntime and torch release the GIL, so threads suffice
+(benchmarks/streams_capacity.py). Model weights are loaded once per process and shared by every camera
+(`zoo.shared_model`); the ONNX detector also gathers the cameras' frames into one model call (a `Batcher` per model:
+each camera waits at most the block's `batch_wait_ms` for the others, a single camera never waits, each gets its own
+detections). A camera that fails never stops the others. Results:
 <output>/<camera>/ (the current run: the pipeline's sinks, summary.json; and health.json), <output>/events.jsonl (every
 camera's events, each with a `camera` field, appended across restarts and reloads), <output>/health.json (every
 camera, rewritten every second) and <output>/serve.json (the cameras file and its reloads, see reload.py).
