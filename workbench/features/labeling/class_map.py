@@ -42,7 +42,9 @@ def parse_pairs(text: str | Iterable[str], option: str = "--map", number: bool =
         if number and not _fraction(value):
             raise _error("teacher_conf_not_fraction", option, entry=entry)
         name = first.setdefault(class_key(key), key)
-        if name in pairs and class_key(pairs[name]) != class_key(value):
+        same = (float(pairs[name]) == float(value)) if number and name in pairs else (
+            name in pairs and class_key(pairs[name]) == class_key(value))
+        if name in pairs and not same:
             raise _error("teacher_map_twice", option, name=key, targets=f"{pairs[name]}, {value}")
         pairs.setdefault(name, value)
     return pairs

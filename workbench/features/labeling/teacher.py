@@ -118,14 +118,3 @@ def open_teacher(model: str, conf: float = 0.25, class_conf: Mapping[str, float]
     return Teacher(model=model, version=f"{ref.label}@{sha256_of(path)[:12]}", names=tuple(names), detect=detect,
                    conf=conf, class_conf=thresholds, iou=iou,
                    runtime=manifest.format if manifest is not None else "ultralytics")
-
-
-def teacher_classes(model: str, field_name: str = "--model") -> list[str]:
-    """The classes `model` detects, in id order, without running it (the zoo's manifest, else the file's names)."""
-    from workbench.features.training.model_ref import resolve_model
-    from workbench.models.zoo import get_model, read_class_names
-
-    ref = resolve_model(model, field=field_name, node=NODE)
-    if ref.kind == "zoo" and get_model(ref.source, NODE, field_name).classes:
-        return list(get_model(ref.source, NODE, field_name).classes)
-    return list(read_class_names(Path(ref.weights), NODE, field_name) or [])

@@ -1,5 +1,6 @@
-"""Pre-annotation models are named like training bases (one resolver), and the push counts only tasks that got boxes
-(a stand-in Label Studio client; the real server is in test_labelstudio.py)."""
+"""Pre-annotation models are named like training bases (one resolver), also the zoo's ONNX models (the bundled NanoDet
+on real-pixel frames, through a class mapping), and the push counts only tasks that got boxes (a stand-in Label Studio
+client; the real server is in test_labelstudio.py)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,14 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 import pytest
+from real_clip_support import iou, real_clip, truth_boxes
 
+from workbench.apps.cli import main
 from workbench.core.errors import WorkbenchError
 from workbench.features.labeling.boxes import Box
+from workbench.features.labeling.class_map import ClassMap, parse_pairs
 from workbench.features.labeling.projects import FrameRef, ProjectRef, model_predictor, push_frames
+from workbench.features.labeling.teacher import open_teacher
 from workbench.features.training.base_model import resolve_base_model
 from workbench.features.training.model_ref import resolve_model
 from workbench.features.training.tracking import Tracking, TrainingRecord, embedded_uri, promote
@@ -113,3 +118,93 @@ def test_only_frames_with_boxes_count_as_pre_annotated(tmp_path: Path):
     assert (result.predicted, result.predictions, result.boxes) == (3, 2, 2)
     assert [len(t.get("predictions", [])) for t in client.imported] == [0, 1, 1]
     assert result.model_warnings("m@1", CLASSES) == []
+
+
+# -- the zoo's ONNX teacher on real pixels -----------------------------------------------------------------------------
+VEHICLES = ["car", "van", "bus"]
+TO_VEHICLES = "car=car,truck=van,bus=bus,bird=ignore"
+
+
+@pytest.fixture(scope="module")
+def street(tmp_path_factory, vtest_video) -> tuple[list[Path], dict]:
+    """Frames 0, 25 and 50 of a real-pixel street (a bus, a car, the parked van, people) and the clip's truth."""
+    folder = tmp_path_factory.mktemp("street")
+    video, truth = real_clip(folder, seconds=2.2)
+    cap = cv2.VideoCapture(str(video))
+    paths = []
+    for index in range(51):
+        ok, image = cap.read()
+        assert ok
+        if index % 25 == 0:
+            paths.append(folder / "frames" / "street" / f"{index:06d}.png")
+            paths[-1].parent.mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(paths[-1]), image)
+    cap.release()
+    return paths, truth
+
+
+def test_the_bundled_onnx_model_teaches_through_the_one_resolver(street):
+    """`push --model nanodet-m-416` was refused (weights_not_ultralytics): the zoo's NanoDet is no ultralytics file."""
+    paths, truth = street
+    teacher = open_teacher("nanodet-m-416", conf=0.35)
+    assert teacher.runtime == "nanodet" and len(teacher.names) == 80
+    assert teacher.version == f"nanodet-m-416@{sha256_of(Path(resolve_model('nanodet-m-416', field='m').weights))[:12]}"
+    mapping = ClassMap.build(parse_pairs(TO_VEHICLES), teacher.names, VEHICLES, teacher.model)
+    kept, _ = mapping.apply(teacher.detect(cv2.imread(str(paths[2]))))
+    truth_50 = truth_boxes(truth, 50, tuple(VEHICLES))
+    assert sorted(b.cls for b in kept) == sorted(c for c, _ in truth_50) == ["bus", "car", "van"]
+    for b in kept:  # each box lies on the object of its class
+        assert max(iou((b.x1, b.y1, b.x2, b.y2), box) for c, box in truth_50 if c == b.cls) > 0.7, b
+    strict = open_teacher("nanodet-m-416", conf=0.35, class_conf={"Truck": 0.99})
+    assert strict.class_conf == {"truck": 0.99}
+    assert "truck" not in {b.cls for b in strict.detect(cv2.imread(str(paths[2])))}
+    with pytest.raises(WorkbenchError) as err:
+        open_teacher("nanodet-m-416", class_conf={"lorry": 0.5})
+    (problem,) = err.value.problems
+    assert (problem.code, problem.field) == ("teacher_unknown_class", "--class-conf") and "lorry" in problem.message()
+
+
+def test_onnx_pre_labels_are_mapped_and_counted_honestly(street, tmp_path):
+    paths, _ = street
+    frames = [FrameRef(p, "street", int(p.stem)) for p in paths]
+    project = ProjectRef(1, "street", VEHICLES, "image")
+    teacher = open_teacher("nanodet-m-416", conf=0.35)
+
+    def push(mapping: str):
+        client = _Client()
+        class_map = ClassMap.build(parse_pairs(mapping), teacher.names, VEHICLES, teacher.model)
+        result = push_frames(client, project, frames, teacher.detect, teacher.version,
+                             document_root=paths[0].parents[2], mapping=class_map)
+        return client, result
+
+    client, result = push(TO_VEHICLES)
+    assert (result.predicted, result.predictions, result.boxes) == (3, 3, 8)  # van+car, +bus at 25 and 50
+    labels = [[r["value"]["rectanglelabels"][0] for r in t["predictions"][0]["result"]] for t in client.imported]
+    assert [sorted(x) for x in labels] == [["car", "van"], ["bus", "car", "van"], ["bus", "car", "van"]]
+    assert "person" in result.other_classes and set(result.ignored) == {"bird"}
+    assert {t["predictions"][0]["model_version"] for t in client.imported} == {teacher.version}
+    assert result.model_warnings(teacher.version, VEHICLES) == []
+
+    _, result = push("airplane=car")  # nothing it finds is mapped: no task counts as pre-labelled
+    assert (result.predicted, result.predictions, result.boxes) == (3, 0, 0)
+    (warning,) = result.model_warnings(teacher.version, VEHICLES)
+    assert warning.code == "labeling_model_unmapped_classes" and "truck (" in warning.params["found"]
+    assert "--map" in warning.message("en") and "--map" in warning.message("zh")
+
+    found = {b.cls for p in paths for b in teacher.detect(cv2.imread(str(p)))}
+    _, result = push(",".join(f"{c}=ignore" for c in sorted(found)) + ",airplane=car")
+    assert (result.predictions, result.other_classes) == (0, {})
+    (warning,) = result.model_warnings(teacher.version, VEHICLES)
+    assert warning.code == "labeling_model_only_ignored" and set(result.ignored) == found
+
+
+def test_the_push_command_checks_the_mapping_before_the_server(street, monkeypatch, capsys):
+    monkeypatch.setenv("LABEL_STUDIO_URL", "http://127.0.0.1:9")  # nothing listens: a connection would fail
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", "x")
+    folder = str(street[0][0].parent)
+    assert main(["labelstudio", "push", folder, "--project", "p", "--classes", "car,van", "--model", "nanodet-m-416",
+                 "--map", "truck=lorry"]) != 0
+    err = capsys.readouterr().err
+    assert "lorry" in err and "car, van" in err and "127.0.0.1:9" not in err
+    assert main(["labelstudio", "push", folder, "--project", "p", "--classes", "car", "--map", "car=car"]) != 0
+    assert "--model" in capsys.readouterr().err
