@@ -5,7 +5,7 @@ thumbnails, frame reasons, the Label Studio connection check, pulled projects an
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -13,6 +13,7 @@ from typing import Any, Literal
 import cv2
 import numpy as np
 
+from workbench.core.class_names import class_key
 from workbench.core.errors import Problem, WorkbenchError
 from workbench.core.i18n import t
 from workbench.core.paths import workbench_home
@@ -202,6 +203,67 @@ def extracted_frames(clip_ids: list[str], out_root: Path | None = None) -> list:
             if path.is_file():
                 frames.append(FrameRef(path, clip_id, ref.frame_index))
     return frames
+
+
+# -- pre-labels: the model's classes -> the project's ------------------------------------------------------------------
+def default_sources(project_class: str, teacher_classes: Sequence[str]) -> list[str]:
+    """The model classes the mapping table offers for a project class at first: the one of the same name, if any."""
+    return [c for c in teacher_classes if class_key(c) == class_key(project_class)]
+
+
+def mapping_from_rows(rows: Mapping[str, Sequence[str]], confs: Mapping[str, float], model: str,
+                      lang: str | None = None) -> dict[str, Any]:
+    """The table's rows (project class -> model classes, project class -> lowest confidence) as `mapping` (model
+    class -> project class), `class_conf` (model class -> confidence) and `problems` (a model class in two rows, or
+    no model class in any row)."""
+    mapping: dict[str, str] = {}
+    class_conf: dict[str, float] = {}
+    problems: list[Problem] = []
+    option = t("app.clips.map_title", lang)
+    for project_class, sources in rows.items():
+        for source in sources:
+            if source in mapping and mapping[source] != project_class:
+                problems.append(Problem("teacher_map_twice", field="map", params={
+                    "option": option, "name": source, "targets": f"{mapping[source]}, {project_class}"}))
+                continue
+            mapping[source] = project_class
+            class_conf[source] = float(confs.get(project_class, 0.25))
+    if not mapping:
+        problems.append(Problem("teacher_map_empty", field="map", params={
+            "option": option, "model": model, "known": ", ".join(rows)}))
+    return {"mapping": mapping, "class_conf": class_conf, "problems": problems}
+
+
+@dataclass
+class Pushed:
+    """What a push from the page did: the project, the push's counts and the model's record label."""
+
+    project: Any
+    result: Any
+    version: str = ""
+
+    def warnings(self) -> list[Problem]:
+        return self.result.model_warnings(self.version, self.project.classes) if self.version else []
+
+
+def push_frames(client: Any, title: str, classes: list[str], frames: list, model_id: str | None,
+                mapping: Mapping[str, str] | None = None, class_conf: Mapping[str, float] | None = None) -> Pushed:
+    """Create/update the project and push the frames, pre-labelled by `model_id` (any zoo model, ultralytics or
+    ONNX) through `mapping`; the teacher and mapping are checked before the project is touched."""
+    from workbench.features.labeling.class_map import ClassMap
+    from workbench.features.labeling.projects import ensure_project
+    from workbench.features.labeling.projects import push_frames as push
+    from workbench.features.labeling.teacher import open_teacher
+
+    teacher = class_map = None
+    if model_id:
+        teacher = open_teacher(model_id, conf=min([0.25, *(class_conf or {}).values()]), class_conf=class_conf,
+                               field_name="model")
+        class_map = ClassMap.build(mapping, teacher.names, classes, teacher.model, option="map")
+    project = ensure_project(client, title, classes)
+    result = push(client, project, frames, teacher.detect if teacher else None, teacher.version if teacher else "",
+                  mapping=class_map)
+    return Pushed(project, result, teacher.version if teacher else "")
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The "Clips & labels" page: clip library, frame sampling, Label Studio push/pull and dataset build.
+"""The "Clips & labels" page: clip library, frame sampling, Label Studio push (pre-labelled by a model through a class
+table: workbench.apps.ui.teacher_panel)/pull and dataset build.
 
 A thin page: widgets and calls into workbench.features.finetune (clips, sampling), workbench.features.labeling (client,
 projects, pull,
@@ -18,6 +19,7 @@ from workbench.apps.ui import clips_view as view
 from workbench.apps.ui.common import lang, tr
 from workbench.apps.ui.forms import ModelChoice, model_choices, model_label
 from workbench.apps.ui.labelstudio_panel import configured_elsewhere, launcher_changed, local_server_panel
+from workbench.apps.ui.teacher_panel import TeacherChoice, mapping_table, show_push
 from workbench.core.errors import WorkbenchError
 from workbench.features.finetune import sampling
 from workbench.features.finetune.clips import Clip, ClipLibrary
@@ -241,11 +243,13 @@ def _label_studio(library: ClipLibrary) -> None:
     frames = view.extracted_frames(picked)
     st.caption(tr("app.clips.push_count", count=len(frames)) if with_frames else tr("app.clips.push_no_frames"))
     model_id = _model_picker("clips_push_model", allow_none=True)
+    teacher = mapping_table(model_id, classes) if model_id and classes else None
     push_col, pull_col = st.columns(2)
     can_push = status.connected and bool(title) and classes is not None and bool(frames)
-    if push_col.button(tr("app.clips.push"), key="clips_push", type="primary", disabled=not can_push):
+    if push_col.button(tr("app.clips.push"), key="clips_push", type="primary",
+                       disabled=not can_push or (bool(model_id) and teacher is None)):
         with _shown_failures(), st.spinner(tr("app.clips.pushing")):
-            _push(status, title, classes or [], frames, model_id)
+            _push(status, title, classes or [], frames, model_id, teacher)
     if pull_col.button(tr("app.clips.pull"), key="clips_pull", disabled=not (status.connected and title)):
         with _shown_failures(), st.spinner(tr("app.clips.pulling")):
             _pull(status, title)
@@ -282,16 +286,13 @@ def _numbered(classes: list[str]) -> str:
     return " · ".join(f"{i} = {name}" for i, name in enumerate(classes))
 
 
-def _push(status: view.LabelStudioStatus, title: str, classes: list[str], frames: list, model_id: str | None) -> None:
-    from workbench.features.labeling.projects import ensure_project, model_predictor, push_frames
-
-    project = ensure_project(status.client, title, classes)
-    predictor, version = model_predictor(model_id) if model_id else (None, "")
-    result = push_frames(status.client, project, frames, predictor, version)
-    st.success(tr("app.clips.pushed", project=project.title, created=len(result.created),
-                  skipped=len(result.skipped), predictions=result.predictions))
-    link = view.project_link(status.url, project.id)
-    st.markdown(f"[{tr('app.clips.open_project', project=project.title)}]({link})")
+def _push(status: view.LabelStudioStatus, title: str, classes: list[str], frames: list, model_id: str | None,
+          teacher: TeacherChoice | None) -> None:
+    pushed = view.push_frames(status.client, title, classes, frames, model_id,
+                              teacher.mapping if teacher else None, teacher.class_conf if teacher else None)
+    show_push(pushed)
+    link = view.project_link(status.url, pushed.project.id)
+    st.markdown(f"[{tr('app.clips.open_project', project=pushed.project.title)}]({link})")
 
 
 def _pull(status: view.LabelStudioStatus, title: str) -> None:
