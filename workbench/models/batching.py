@@ -4,10 +4,12 @@ serve` (one thread per camera) and runs them as one batch.
 Leader/follower, no thread of its own: the first caller to find no batch being gathered becomes the leader. It waits
 until every stream that is feeding the model has a frame waiting, the batch is full, or `max_wait_s` has passed
 (bounded: a stalled camera never holds the others back for longer), then runs the batch and hands each caller its own
-result. Streams take a seat with `join()` and submit through it; a stream counts as feeding the model once it has sent
-a frame, and no longer when it has sent none for `idle_s` (a camera reconnecting, or still connecting, is not waited
-for at all) or has left. A single stream never waits. Results are matched to callers by position: per-stream state
-stays with the callers, only the call is shared.
+result. At most `concurrency` calls run at once (default 1: on a CPU one call already uses every core): frames that
+arrive while the model is busy gather for the next call, so batches fill by themselves under load. Streams take a
+seat with `join()` and submit through it; a stream counts as feeding the model once it has sent a frame, and no
+longer when it has sent none for `idle_s` (a camera reconnecting, or still connecting, is not waited for at all) or
+has left. A single stream never waits. Results are matched to callers by position: per-stream state stays with the
+callers, only the call is shared.
 """
 
 from __future__ import annotations
@@ -51,11 +53,13 @@ class Batcher(Generic[In, Out]):
     """Run `infer` on batches of up to `max_batch` items submitted from many threads (calls block)."""
 
     def __init__(self, infer: Callable[[Sequence[In]], Sequence[Out]], max_batch: int = 8,
-                 max_wait_s: float = 0.02, idle_s: float = 1.0) -> None:
-        if max_batch < 1 or max_wait_s < 0 or idle_s <= 0:
-            raise ValueError("max_batch must be at least 1, max_wait_s not negative and idle_s positive")
+                 max_wait_s: float = 0.02, idle_s: float = 1.0, concurrency: int = 1) -> None:
+        if max_batch < 1 or max_wait_s < 0 or idle_s <= 0 or concurrency < 1:
+            raise ValueError("max_batch and concurrency must be at least 1, max_wait_s not negative, idle_s positive")
         self._infer = infer
         self.max_batch, self.max_wait_s, self.idle_s = max_batch, max_wait_s, idle_s
+        self.concurrency = concurrency  # calls running at once; frames arriving meanwhile gather for the next one
+        self._running = 0
         self._cond = threading.Condition()
         self._pending: list[_Request[In, Out]] = []
         self._gathering = False
@@ -116,11 +120,14 @@ class Batcher(Generic[In, Out]):
         with self._cond:
             while True:
                 now = time.monotonic()
-                if len(self._pending) >= min(self.max_batch, max(self._feeding(now), 1)) or now >= deadline:
+                free = self._running < self.concurrency
+                ready = len(self._pending) >= min(self.max_batch, max(self._feeding(now), 1)) or now >= deadline
+                if free and ready:
                     break
-                self._cond.wait(deadline - now)
+                self._cond.wait(deadline - now if free else None)  # busy: the running call's end wakes us
             batch, self._pending = self._pending[:self.max_batch], self._pending[self.max_batch:]
             overflow = self._gathering = bool(self._pending)  # what did not fit: the next leader gathers it
+            self._running += 1
         if overflow:
             threading.Thread(target=self._lead, daemon=True).start()
         self._run(batch)
@@ -135,6 +142,10 @@ class Batcher(Generic[In, Out]):
                 r.error = exc
                 r.done.set()
             return
+        finally:
+            with self._cond:
+                self._running -= 1
+                self._cond.notify_all()
         with self._cond:
             self.batches += 1
             self.items += len(batch)

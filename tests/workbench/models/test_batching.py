@@ -70,6 +70,27 @@ def test_a_single_camera_never_waits():
     assert batcher.sizes == {1: 20}
 
 
+def test_frames_arriving_while_the_model_is_busy_go_together_in_the_next_call():
+    running, most = [0], [0]
+    lock = threading.Lock()
+
+    def slow(items):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.3)
+        with lock:
+            running[0] -= 1
+        return [2 * i for i in items]
+
+    batcher = Batcher(slow, max_batch=8, max_wait_s=0.0)  # never waits for other cameras
+    first = batcher.join()
+    threading.Timer(0.1, lambda: _cameras([batcher.join() for _ in range(3)], [[1], [2], [3]])).start()
+    assert first(0) == 0
+    time.sleep(0.6)
+    assert batcher.sizes == {1: 1, 3: 1} and most[0] == 1
+
+
 def test_a_camera_still_connecting_is_not_waited_for():
     batcher = Batcher(_doubler([]), max_wait_s=5.0)
     live, _connecting = batcher.join(), batcher.join()  # the second camera has not sent its first frame yet
