@@ -7,9 +7,15 @@ process (one thread per camera). A level is sustained when every camera processe
   motion - motion -> ByteTrack -> counting line, at 1, 2, 4, 8, ... cameras until one level is not sustained
   yolo   - an untrained yolo11n (built offline from yolo11n.yaml) at 320 px -> ByteTrack -> line, 1 and 2 cameras
   gil    - the same motion pipeline as fast as it decodes: 2 cameras as 2 threads vs 2 processes vs 1 camera
-Memory per stream = growth of this process's RSS (psutil) with the cameras running, divided by their number.
+  nanodet - the bundled pretrained NanoDet-m 416 (onnxruntime) -> ByteTrack -> line on real footage (vtest.avi,
+           natively 10 fps), side by side at 1, 2, 3, 4 cameras: "batched" (one model for every camera, their frames
+           gathered into one call: max_batch 8, batch_wait_ms 15, the block's defaults) and "per camera" (every camera
+           its own copy of the model, each frame its own call: as before models were shared)
+Memory per stream = growth of this process's RSS (psutil) with the cameras running, divided by their number; for
+nanodet also the growth per camera beyond the first ((RSS at n - RSS at 1) / (n - 1), each level from its own start).
 
-Run: .venv/bin/python benchmarks/streams_capacity.py [--fps 10] [--window 8]   (~2-3 min on 2 cores)
+Run: .venv/bin/python benchmarks/streams_capacity.py [--fps 10] [--window 8] [--parts motion,yolo,gil,nanodet]
+(~2-3 min on 2 cores without nanodet; nanodet alone ~3 min, needs Debian's opencv-doc for vtest.avi)
 """
 
 from __future__ import annotations
@@ -54,36 +60,48 @@ def clip_at(fps: float, folder: Path) -> Path:
     return out
 
 
-def spec(detector: dict, source: dict | None = None):
+def spec(detector: dict, source: dict | None = None, line: dict | None = None):
     return parse_spec({
         "version": 1, "meta": {"name": "bench-streams"},
         "nodes": [{"id": "src", "type": "sources/stream@v1", "config": source or {"url": "set per camera"}},
                   {"id": "det", **detector},
                   {"id": "trk", "type": "tracking/bytetrack@v1", "config": {}},
-                  {"id": "line", "type": "rules/line_crossing@v1", "config": LINE}],
+                  {"id": "line", "type": "rules/line_crossing@v1", "config": line or LINE}],
         "edges": [{"from": "src.frames", "to": "det.image"}, {"from": "det.detections", "to": "trk.detections"},
                   {"from": "trk.tracks", "to": "line.tracks"}]})
 
 
-def level(detector: dict, clip: Path, n: int, window: float, out: Path, source: dict | None = None) -> dict:
-    """Run n cameras for `window` seconds after they all connected; per-camera processed fps, drops and memory."""
+def level(detector: dict, clip: Path, n: int, window: float, out: Path, source: dict | None = None,
+          sites: list[dict] | None = None, tag: str = "", line: dict | None = None) -> dict:
+    """Run n cameras for `window` seconds after they all connected; per-camera processed fps, drops and memory
+    (`sites`: each camera's own settings per node; with a batching detector also the frames per model call)."""
     proc = psutil.Process()
     base = proc.memory_info().rss
-    cams = [CameraEntry(id=f"cam{i}", url=str(clip)) for i in range(n)]
-    server = Server(spec(detector, source), cams, out / f"{detector['type'].split('/')[1]}-{n}").start()
+    cams = [CameraEntry(id=f"cam{i}", url=str(clip), site=sites[i] if sites else {}) for i in range(n)]
+    server = Server(spec(detector, source, line), cams, out / f"{detector['type'].split('/')[1]}{tag}-{n}").start()
     deadline = time.monotonic() + 120
     while not all(h.frames_out > 0 for h in server.health()) and time.monotonic() < deadline:
         time.sleep(0.1)
+    batcher = _batcher(server)
+    calls = (batcher.batches, batcher.items) if batcher else (0, 0)
     first = [h.frames_out for h in server.health()]
     began = time.monotonic()
     time.sleep(window)
     last, took = server.health(), time.monotonic() - began
     rss = proc.memory_info().rss
+    per_call = (batcher.items - calls[1]) / max(1, batcher.batches - calls[0]) if batcher else 1.0
     server.stop()
     fps = [(h.frames_out - f) / took for h, f in zip(last, first, strict=True)]
     dropped = sum(h.dropped for h in last) / max(1, sum(h.frames_in for h in last))
-    return {"n": n, "min_fps": min(fps), "total_fps": sum(fps), "dropped": dropped,
-            "mb_per_stream": (rss - base) / n / 2**20, "lag": max(h.lag_s for h in last)}
+    return {"n": n, "min_fps": min(fps), "total_fps": sum(fps), "dropped": dropped, "growth_mb": (rss - base) / 2**20,
+            "mb_per_stream": (rss - base) / n / 2**20, "lag": max(h.lag_s for h in last), "per_call": per_call}
+
+
+def _batcher(server: Server):
+    """The batcher of the first camera's detection node (None when its frames are not batched)."""
+    compiled = server.runs[0].compiled
+    block = next((node.block for node in compiled.nodes if node.id == "det"), None) if compiled else None
+    return getattr(block, "_batcher", None)
 
 
 FAST = {"url": "x", "realtime": False, "drop_policy": "every"}  # read as fast as it decodes, every frame
@@ -130,36 +148,93 @@ def yolo_detector(folder: Path) -> dict:
     return {"type": "detection/yolo@v1", "config": {"model": "bench-untrained", "imgsz": 320, "device": "cpu"}}
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--fps", type=float, default=10.0, help="frame rate of every camera (the target)")
-    ap.add_argument("--window", type=float, default=8.0, help="seconds measured per level")
-    args = ap.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="streams-capacity-"))
+VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")  # real street footage, 768x576 at 10 fps
+VTEST_LINE = {"name": "walk_line", "start": [300, 0], "end": [300, 576]}
+NANODET = {"type": "detection/onnx@v1", "config": {"classes": ["person", "car", "truck", "bus"]}}
+
+
+def nanodet_copies(n: int, tag: str) -> list[str]:
+    """n copies of the bundled NanoDet imported under their own ids: own files, so own sessions (one per camera)."""
+    from workbench.models import zoo
+
+    bundled = zoo.get_model("nanodet-m-416")
+    weights = zoo.resolve_weights("nanodet-m-416")
+    ids = [f"nanodet-{tag}-{k}" for k in range(n)]
+    for model_id in ids:
+        zoo.import_weights(weights, model_id, classes=list(bundled.classes), format="nanodet",
+                           preprocess=bundled.preprocess, decoder=bundled.decoder)
+    return ids
+
+
+def nanodet(args: argparse.Namespace, folder: Path) -> dict[str, int]:
+    """Batched (one model, frames gathered) vs one model per camera, level by level; the cameras each sustains."""
+    clip = VTEST
+    if args.fps != 10:
+        print(f"nanodet plays vtest.avi at its own 10 fps (not {args.fps:g})")
+    level(NANODET, clip, 1, 1.0, folder / "warm-up-nanodet", line=VTEST_LINE)  # the shared model loads once here
+    per_camera = {**NANODET, "config": {**NANODET["config"], "max_batch": 1}}
+    best: dict[str, int] = {}
+    growth: dict[str, dict[int, float]] = {"batched": {}, "per camera": {}}
+    for n in (1, 2, 3, 4):
+        sites = [{"det": {"model": m}} for m in nanodet_copies(n, f"l{n}")]
+        for name, det, site in (("batched", NANODET, None), ("per camera", per_camera, sites)):
+            r = level(det, clip, n, args.window, folder, sites=site, tag=name.replace(" ", "-"), line=VTEST_LINE)
+            ok = r["min_fps"] >= 0.95 * 10
+            growth[name][n] = r["growth_mb"]
+            extra = (r["growth_mb"] - growth[name][1]) / (n - 1) if n > 1 else float("nan")
+            print(f"{'nanodet ' + name:<18} {n:>4} {r['min_fps']:>8.1f} {r['total_fps']:>9.1f} {r['dropped']:>8.1%} "
+                  f"{r['lag']:>9.2f} {r['mb_per_stream']:>9.1f} {extra:>9.1f} {r['per_call']:>6.2f}  "
+                  f"{'sustained' if ok else 'NOT sustained'}", flush=True)
+            if ok and best.get(name, 0) == n - 1:
+                best[name] = n
+    return best
+
+
+def classic(args: argparse.Namespace, folder: Path, parts: set[str]) -> dict[str, int]:
+    """motion and yolo on the synthetic traffic clip, level by level until one is not sustained."""
     clip = clip_at(args.fps, folder)
-    level(MOTION, clip, 1, 1.0, folder / "warm-up")  # imports (ultralytics' tracker, torch) are not per stream
-    print(f"{os.cpu_count()} cores; cameras at {args.fps:g} fps; sustained = every camera >= 95 % of that")
-    head = ("pipeline", "cams", "min fps", "total fps", "dropped", "max lag s", "MB/stream")
-    print(f"{head[0]:<8} " + " ".join(f"{h:>{max(4, len(h))}}" for h in head[1:]))
     best: dict[str, int] = {}
     for name, det, counts in (("motion", MOTION, (1, 2, 3, 4, 6, 8, 12, 16)), ("yolo", None, (1, 2, 3))):
+        if name not in parts:
+            continue
         if det is None:
             det = yolo_detector(folder)
             level(det, clip, 1, 1.0, folder / "warm-up-yolo")  # torch and the model code load once per process
         for n in counts:
             r = level(det, clip, n, args.window, folder)
             ok = r["min_fps"] >= 0.95 * args.fps
-            print(f"{name:<8} {n:>4} {r['min_fps']:>8.1f} {r['total_fps']:>9.1f} {r['dropped']:>8.1%} "
+            print(f"{name:<18} {n:>4} {r['min_fps']:>8.1f} {r['total_fps']:>9.1f} {r['dropped']:>8.1%} "
                   f"{r['lag']:>9.2f} {r['mb_per_stream']:>9.1f}  {'sustained' if ok else 'NOT sustained'}", flush=True)
             if not ok:
                 break
             best[name] = n
-    g = gil(generate("traffic", folder / "full").video, folder)  # 25 fps, 500 frames
-    print(f"as fast as possible (motion): 1 camera {g['one']:.0f} fps; 2 threads {g['threads']:.0f} fps total "
-          f"({g['threads'] / g['one']:.2f}x); 2 processes {g['processes']:.0f} fps total "
-          f"({g['processes'] / g['one']:.2f}x, {g['process_mb']:.0f} MB RSS each); "
-          f"threads/processes {g['threads'] / g['processes']:.2f}")
-    print(f"capacity at {args.fps:g} fps: motion {best.get('motion', 0)} cameras, yolo11n@320 {best.get('yolo', 0)}")
+    return best
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--fps", type=float, default=10.0, help="frame rate of every camera (the target)")
+    ap.add_argument("--window", type=float, default=8.0, help="seconds measured per level")
+    ap.add_argument("--parts", default="motion,yolo,gil,nanodet", help="which measurements, comma-separated")
+    args = ap.parse_args()
+    parts = set(args.parts.split(","))
+    folder = Path(tempfile.mkdtemp(prefix="streams-capacity-"))
+    level(MOTION, clip_at(args.fps, folder), 1, 1.0, folder / "warm-up")  # imports (tracker, torch): not per stream
+    print(f"{os.cpu_count()} cores; cameras at {args.fps:g} fps; sustained = every camera >= 95 % of that")
+    print(f"load before: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} (1/5/15 min)")
+    head = ("pipeline", "cams", "min fps", "total fps", "dropped", "max lag s", "MB/stream", "MB/extra", "frames/call")
+    print(f"{head[0]:<18} " + " ".join(f"{h:>{max(4, len(h))}}" for h in head[1:]))
+    best = classic(args, folder, parts)
+    if "nanodet" in parts:
+        best |= {f"nanodet {k}": v for k, v in nanodet(args, folder).items()}
+    if "gil" in parts:
+        g = gil(generate("traffic", folder / "full").video, folder)  # 25 fps, 500 frames
+        print(f"as fast as possible (motion): 1 camera {g['one']:.0f} fps; 2 threads {g['threads']:.0f} fps total "
+              f"({g['threads'] / g['one']:.2f}x); 2 processes {g['processes']:.0f} fps total "
+              f"({g['processes'] / g['one']:.2f}x, {g['process_mb']:.0f} MB RSS each); "
+              f"threads/processes {g['threads'] / g['processes']:.2f}")
+    print(f"capacity at {args.fps:g} fps: " + ", ".join(f"{k} {v} cameras" for k, v in best.items()))
+    print(f"load after: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} (1/5/15 min)")
 
 
 if __name__ == "__main__":
