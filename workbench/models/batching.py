@@ -134,22 +134,36 @@ class Batcher(Generic[In, Out]):
 
     def _run(self, batch: list[_Request[In, Out]]) -> None:
         try:
-            results = list(self._infer([r.item for r in batch]))
-            if len(results) != len(batch):
-                raise RuntimeError(f"the model returned {len(results)} results for {len(batch)} frames")
-        except BaseException as exc:  # every caller of the batch gets the failure, none waits forever
-            for r in batch:
-                r.error = exc
-                r.done.set()
-            return
+            self._answer(batch)
         finally:
             with self._cond:
                 self._running -= 1
                 self._cond.notify_all()
+
+    def _answer(self, batch: list[_Request[In, Out]]) -> None:
+        """Every request of the batch gets its result or its error; when the shared call fails, each item is tried
+        on its own, so one bad frame fails only its own caller."""
+        try:
+            results = self._call(batch)
+        except BaseException as exc:
+            if len(batch) > 1 and isinstance(exc, Exception):
+                for request in batch:
+                    self._answer([request])
+                return
+            for r in batch:  # nobody waits forever
+                r.error = exc
+                r.done.set()
+            return
+        for r, out in zip(batch, results, strict=True):
+            r.result = out
+            r.done.set()
+
+    def _call(self, batch: list[_Request[In, Out]]) -> list[Out]:
+        results = list(self._infer([r.item for r in batch]))
+        if len(results) != len(batch):
+            raise RuntimeError(f"the model returned {len(results)} results for {len(batch)} frames")
         with self._cond:
             self.batches += 1
             self.items += len(batch)
             self.sizes[len(batch)] += 1
-        for r, out in zip(batch, results, strict=True):
-            r.result = out
-            r.done.set()
+        return results

@@ -138,6 +138,39 @@ def test_more_frames_than_a_batch_are_split_and_all_answered():
     assert batcher.sizes[2] >= 5
 
 
+def test_a_bad_frame_fails_only_its_own_camera():
+    calls: list[list[int]] = []
+
+    def picky(items):
+        calls.append(list(items))
+        time.sleep(0.01)
+        if -1 in items:
+            raise ValueError("cannot read this frame")
+        return [2 * i for i in items]
+
+    batcher = Batcher(picky, max_batch=8, max_wait_s=1.0)
+    seats = [batcher.join() for _ in range(3)]
+    outcome: list[str] = ["", "", ""]
+    start = threading.Barrier(3)
+
+    def camera(k: int) -> None:
+        start.wait()
+        for item in ([1, 2, 3], [4, -1, 6], [7, 8, 9])[k]:
+            try:
+                outcome[k] += f"{seats[k](item)} "
+            except ValueError as exc:
+                outcome[k] += f"[{exc}] "
+        seats[k].leave()
+
+    threads = [threading.Thread(target=camera, args=(k,)) for k in range(3)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(30)
+    assert outcome == ["2 4 6 ", "8 [cannot read this frame] 12 ", "14 16 18 "]
+    assert any(len(c) > 1 and -1 in c for c in calls)  # the shared call failed, then each frame was tried alone
+
+
 def test_a_failing_model_call_reaches_every_camera_in_the_batch():
     def broken(items):
         raise RuntimeError("model crashed")
