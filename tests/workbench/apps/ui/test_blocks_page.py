@@ -42,7 +42,7 @@ def test_every_block_is_listed_in_chinese_by_category():
     assert at.title[0].value == "模块目录"
     total = len(default_registry().blocks)
     assert len(at.expander) == total
-    assert [h.value for h in at.subheader] == ["视频源 (3)", "检测 (3)", "过滤 (4)", "跟踪 (2)", "规则 (8)", "输出 (5)"]
+    assert [h.value for h in at.subheader] == ["视频源 (3)", "检测 (4)", "过滤 (4)", "跟踪 (2)", "规则 (8)", "输出 (5)"]
     assert "越线检测 · `rules/line_crossing@v1`" in expander_titles(at)
     assert len(at.table) == total  # every block here has settings
     assert len(at.code) == total  # and an example
