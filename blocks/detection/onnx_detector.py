@@ -49,7 +49,8 @@ class OnnxDetectorConfig(BlockConfig):
     max_batch: int = Field(
         8, ge=1, le=64,
         description="When several cameras share this model (workbench serve), at most this many of their frames go "
-                    "through the model in one call; 1 = every frame on its own")
+                    "through the model in one call; 1 = every frame on its own (a model that takes one frame per "
+                    "call is never batched)")
     batch_wait_ms: int = Field(
         15, ge=0, le=1000,
         description="How long (ms) a camera's frame may wait for the other cameras' frames to fill a batch; 0 = never "
