@@ -19,7 +19,11 @@ in a temporary WORKBENCH_HOME (embedded sqlite MLflow) that is deleted at the en
 
 Goal (issue 4): +0.3 mAP50 on B within 10 CPU-minutes of fine-tuning.
 
-Run: .venv/bin/python benchmarks/finetune_gain.py [--quick] [--device cpu|auto|cuda] [--no-freeze] [--keep]
+`--experiment pseudo` (or `both`) runs the teacher experiment of benchmarks/finetune_pseudo.py instead (or after):
+students from a teacher's pseudo-labels + 3 corrected real-pixel clips vs from the 3 labelled clips alone.
+
+Run: .venv/bin/python benchmarks/finetune_gain.py [--experiment domain|pseudo|both] [--quick] [--device cpu|auto|cuda]
+     [--no-freeze] [--keep]
 """
 
 from __future__ import annotations
@@ -191,6 +195,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--base-epochs", type=int, help=f"base training epochs (default {FULL.base_epochs})")
     parser.add_argument("--ft-epochs", type=int, help=f"fine-tune epochs (default {FULL.ft_epochs})")
     parser.add_argument("--keep", action="store_true", help="keep the temporary workbench home and print its path")
+    parser.add_argument("--experiment", choices=("domain", "pseudo", "both"), default="domain",
+                        help="domain: base on A, fine-tune on B (default); pseudo: students from a teacher's "
+                             "pseudo-labels + 3 corrected real-pixel clips vs the 3 clips alone (finetune_pseudo.py)")
+    parser.add_argument("--student-epochs", type=int, help="pseudo: epochs of each student (default 30)")
+    parser.add_argument("--equal-steps", action="store_true",
+                        help="pseudo: also train the labelled-only student for as many steps as the other gets")
     args = parser.parse_args(argv)
 
     home = Path(tempfile.mkdtemp(prefix="wb-finetune-gain-"))
@@ -200,7 +210,13 @@ def main(argv: list[str] | None = None) -> None:
     os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
     started = time.perf_counter()
     try:
-        run(args, home)
+        if args.experiment in ("domain", "both"):
+            run(args, home)
+        if args.experiment in ("pseudo", "both"):
+            from finetune_pseudo import run_pseudo
+
+            print()
+            run_pseudo(args, home, measure, _train)
     finally:
         print(f"total wall time {(time.perf_counter() - started) / 60:.2f} min")
         if args.keep:

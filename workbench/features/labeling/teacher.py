@@ -38,10 +38,12 @@ class Teacher:
     class_conf: dict[str, float] = field(default_factory=dict)
     iou: float = DEFAULT_IOU
     runtime: str = "ultralytics"  # or the ONNX format the zoo decodes without torch (nanodet, yolo)
+    sha256: str = ""  # of the weights file
 
     def provenance(self) -> dict[str, object]:
         """What a record of this teacher's labels keeps: the model, its file's hash, thresholds and NMS."""
-        return {"teacher": self.model, "teacher_version": self.version, "runtime": self.runtime, "conf": self.conf,
+        return {"teacher": self.model, "teacher_version": self.version, "teacher_sha256": self.sha256,
+                "runtime": self.runtime, "conf": self.conf,
                 "class_conf": dict(self.class_conf), "iou": self.iou, "nms": "class-agnostic"}
 
 
@@ -115,6 +117,7 @@ def open_teacher(model: str, conf: float = 0.25, class_conf: Mapping[str, float]
         names, detect, thresholds = _onnx_detect(manifest, path, conf, class_conf or {}, iou, model, field_name)
     else:
         names, detect, thresholds = _ultralytics_detect(path, conf, class_conf or {}, iou, model, field_name)
-    return Teacher(model=model, version=f"{ref.label}@{sha256_of(path)[:12]}", names=tuple(names), detect=detect,
-                   conf=conf, class_conf=thresholds, iou=iou,
-                   runtime=manifest.format if manifest is not None else "ultralytics")
+    digest = sha256_of(path)
+    return Teacher(model=model, version=f"{ref.label}@{digest[:12]}", names=tuple(names), detect=detect, conf=conf,
+                   class_conf=thresholds, iou=iou, runtime=manifest.format if manifest is not None else "ultralytics",
+                   sha256=digest)

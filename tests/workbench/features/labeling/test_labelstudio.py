@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
+from pathlib import Path
 
 import cv2
 import httpx
@@ -354,3 +355,53 @@ def test_page_loads_reach_nothing_outside_this_machine(labelstudio, outbound):
     assert watcher.remote == set()
     log = ls.log_file.read_text(encoding="utf-8", errors="replace")
     assert "using settings 'workbench_offline_settings'" in log
+
+
+def test_nanodet_pre_labels_real_pixels_and_the_labelers_corrections_win_over_its_pseudo_labels(
+        labelstudio, vtest_video, tmp_path, monkeypatch, capsys):
+    """The teacher's round trip on a real server: `push --model nanodet-m-416 --map` pre-labels real-pixel frames of a
+    library clip, the labeler keeps one frame's boxes and corrects another, `dataset pseudo` labels the clip with the
+    same teacher, and `dataset build --pseudo` keeps the labeler's boxes where both exist."""
+    from real_clip_support import real_clip
+
+    from workbench.apps.cli import main
+    from workbench.features.finetune import sampling
+    from workbench.features.finetune.clips import ClipLibrary
+
+    ls = labelstudio
+    home = ls.document_root / "teacher-home"  # the frames must be under the server's document root
+    monkeypatch.setenv("WORKBENCH_HOME", str(home))
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", ls.token)
+    monkeypatch.setenv("WORKBENCH_LANG", "en")
+    clip = ClipLibrary().import_clip(real_clip(tmp_path, seconds=2.2)[0])
+    sampling.extract(sampling.uniform(clip, every_s=1.0))  # frames 0, 25, 50, as the Clips page saves them
+    teach = ["--map", "car=car,truck=van,bus=bus", "--conf", "0.35"]
+    code = main(["labelstudio", "push", str(home / "frames" / clip.id), "--project", "street teacher",
+                 "--classes", "car,van,bus", "--model", "nanodet-m-416", *teach, "--url", ls.url,
+                 "--document-root", str(ls.document_root)])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert "3 new task(s), 0 already there, 3 with pre-annotations (8 boxes)" in out.out
+    client = connect(ls.url, ls.token)
+    project = next(p for p in client.projects.list() if p.title == "street teacher")
+    tasks = {t.data["frame"]: t for t in client.tasks.list(project=project.id, fields="all")}
+    assert sorted(tasks) == [0, 25, 50]
+    assert {t.predictions[0].model_version.split("@")[0] for t in tasks.values()} == {"nanodet-m-416"}
+    kept = tasks[0].predictions[0].result  # frame 0: the labeler accepts the pre-labels; frame 25: one box
+    client.annotations.create(id=tasks[0].id, result=kept)
+    client.annotations.create(id=tasks[25].id, result=_labeler_result([("car", 10, 20, 110, 80)], 768, 576))
+    assert main(["labelstudio", "pull", "--project", "street teacher", "--url", ls.url]) == 0
+    assert "2 new" in capsys.readouterr().out
+    assert main(["dataset", "pseudo", clip.id, "--teacher", "nanodet-m-416", "--project", "street teacher",
+                 "--url", ls.url, *teach, "--json"]) == 0
+    part = json.loads(capsys.readouterr().out)
+    assert part["classes"] == ["car", "van", "bus"] and part["pseudo"]["mapping"]["truck"] == "van"
+    assert main(["dataset", "build", "--project", "street teacher", "--url", ls.url, "--pseudo", part["version"],
+                 "--val-fraction", "0", "--document-root", str(ls.document_root), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["pseudo"]["replaced_by_human"] == 2 and info["pseudo"]["images"] == {"train": 1, "val": 0}
+    labels = {p.stem: p.read_text().splitlines() for p in (Path(info["path"]) / "labels" / "train").iterdir()}
+    assert sorted(labels) == [f"{clip.id}__000000", f"{clip.id}__000025", f"{clip.id}__000050_pseudo"]
+    assert len(labels[f"{clip.id}__000000"]) == 2 and len(labels[f"{clip.id}__000050_pseudo"]) == 3
+    (corrected,) = labels[f"{clip.id}__000025"]
+    assert corrected.split()[0] == "0" and float(corrected.split()[1]) == pytest.approx(60 / 768, abs=1e-6)

@@ -57,6 +57,7 @@ def test_a_teacher_labels_library_clips_into_a_part_that_says_where_its_labels_c
     assert info.path.parent == pseudo_dir() and info.classes == CLASSES and info.val_clips == []
     part = info.pseudo
     assert part["teacher"] == "nanodet-m-416" and part["teacher_version"] == teacher.version
+    assert part["teacher_sha256"] == teacher.sha256 and teacher.version.endswith(teacher.sha256[:12])
     assert (part["runtime"], part["conf"], part["class_conf"], part["iou"], part["nms"]) == (
         "nanodet", 0.35, {"truck": 0.5}, 0.5, "class-agnostic")
     assert part["mapping"] == {"car": "car", "truck": "van", "bus": "bus", "bird": None} and part["mapping_given"]
