@@ -20,8 +20,9 @@ IGNORE = "ignore"  # the project class that drops a teacher class
 _IGNORE_WORDS = {IGNORE, "-"}
 
 
-def _error(code: str, option: str, **params: object) -> WorkbenchError:
-    return WorkbenchError([Problem(code, node="labelstudio", field=option, params={"option": option, **params})])
+def _error(code: str, /, **params: object) -> WorkbenchError:
+    """A problem naming the option (or form field) `params["option"]`."""
+    return WorkbenchError([Problem(code, node="labelstudio", field=str(params["option"]), params=params)])
 
 
 def parse_pairs(text: str | Iterable[str], option: str = "--map", number: bool = False) -> dict[str, str]:
@@ -38,14 +39,14 @@ def parse_pairs(text: str | Iterable[str], option: str = "--map", number: bool =
             continue
         key, sep, value = (part.strip() for part in entry.partition("="))
         if not sep or not key or not value:
-            raise _error("teacher_pair_malformed", option, entry=entry)
+            raise _error("teacher_pair_malformed", option=option, entry=entry)
         if number and not _fraction(value):
-            raise _error("teacher_conf_not_fraction", option, entry=entry)
+            raise _error("teacher_conf_not_fraction", option=option, entry=entry)
         name = first.setdefault(class_key(key), key)
         same = (float(pairs[name]) == float(value)) if number and name in pairs else (
             name in pairs and class_key(pairs[name]) == class_key(value))
         if name in pairs and not same:
-            raise _error("teacher_map_twice", option, name=key, targets=f"{pairs[name]}, {value}")
+            raise _error("teacher_map_twice", option=option, name=key, targets=f"{pairs[name]}, {value}")
         pairs.setdefault(name, value)
     return pairs
 
@@ -62,7 +63,7 @@ def check_teacher_classes(names: Iterable[str], known: Sequence[str], model: str
     spelling = {class_key(k): k for k in known}
     unknown = [n for n in names if class_key(n) not in spelling]
     if unknown:
-        raise _error("teacher_unknown_class", option, model=model, classes=", ".join(unknown),
+        raise _error("teacher_unknown_class", option=option, model=model, classes=", ".join(unknown),
                      known=", ".join(known))
     return {n: spelling[class_key(n)] for n in names}
 
@@ -84,12 +85,12 @@ class ClassMap:
         spelled = check_teacher_classes(list(mapping), teacher, model, option)
         unknown = [v for v in mapping.values() if class_key(v) not in project_of and class_key(v) not in _IGNORE_WORDS]
         if unknown:
-            raise _error("teacher_map_unknown_project_class", option, classes=", ".join(dict.fromkeys(unknown)),
+            raise _error("teacher_map_unknown_project_class", option=option, classes=", ".join(dict.fromkeys(unknown)),
                          known=", ".join(project))
         targets = {spelled[t]: (None if class_key(p) in _IGNORE_WORDS else project_of[class_key(p)])
                    for t, p in mapping.items()}
         if not any(targets.values()):
-            raise _error("teacher_map_empty", option, model=model, known=", ".join(project))
+            raise _error("teacher_map_empty", option=option, model=model, known=", ".join(project))
         return cls(targets, True)
 
     def to_dict(self) -> dict[str, str | None]:
