@@ -304,6 +304,38 @@ def pulled_projects(home: Path | None = None) -> list[PulledProject]:
     return found
 
 
+@dataclass(frozen=True)
+class PseudoChoice:
+    """A pseudo-labelled part (`workbench dataset pseudo`) the dataset tab offers."""
+
+    version: str
+    teacher: str
+    images: int
+    clips: list[str]
+    created: str
+
+    def label(self) -> str:
+        return f"{self.version} · {self.teacher} · {self.images} · {', '.join(self.clips)}"
+
+
+def pseudo_parts(root: Path | None = None) -> list[PseudoChoice]:
+    """Every pseudo-labelled part under `<home>/datasets/pseudo/`, newest first; damaged ones are not offered."""
+    import json
+
+    from workbench.features.labeling.pseudo import pseudo_dir
+
+    found = []
+    for manifest in (root or pseudo_dir()).glob("*/dataset.json"):
+        try:
+            info = json.loads(manifest.read_text(encoding="utf-8"))
+            part = info["pseudo"]
+            found.append(PseudoChoice(str(info["version"]), str(part["teacher_version"]), int(info["images"]["train"]),
+                                      sorted(part["clips"]), str(part.get("created", ""))))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return sorted(found, key=lambda p: (p.created, p.version), reverse=True)
+
+
 # -- errors ------------------------------------------------------------------------------------------------------------
 def error_messages(exc: BaseException, lang: str) -> list[str]:
     """What to show for a failure: each Problem's translated sentence, or one translated line for anything else."""

@@ -86,6 +86,23 @@ def test_the_class_table_offers_the_models_classes_and_names_problems(home, lang
     assert empty.message(lang) in _texts(at.error)
 
 
+def test_the_dataset_tab_adds_a_pseudo_labelled_part(home, vtest_video, tmp_path):
+    from workbench.features.labeling.pseudo import pseudo_label
+    from workbench.features.labeling.teacher import open_teacher
+
+    clip = ClipLibrary().import_clip(real_clip(tmp_path / "clip", seconds=2.2)[0])
+    part = pseudo_label([clip.id], open_teacher(TEACHER, conf=0.35), {"car": "car", "truck": "van"}, ["car", "van"])
+    (choice,) = view.pseudo_parts()
+    assert (choice.version, choice.images, choice.clips) == (part.version, 3, [clip.id])
+    at = _app("zh")
+    at.multiselect(key="clips_ds_pseudo").set_value([part.version]).run()
+    at.button(key="clips_build").click().run()
+    assert not at.exception, at.exception
+    (version,) = [d.name for d in (home / "datasets").iterdir() if d.name != "pseudo"]
+    assert t("app.clips.ds_built", "zh", version=version) in _texts(at.success)
+    assert t("app.clips.ds_pseudo_used", "zh", images=3, replaced=0) in _texts(at.caption)
+
+
 @pytest.mark.slow
 def test_a_push_pre_labels_with_nanodet_through_the_table_and_says_what_it_was_worth(labelstudio,  # noqa: F811
                                                                                       vtest_video, monkeypatch):

@@ -317,6 +317,9 @@ def _dataset() -> None:
                             key="clips_ds_projects::" + ",".join(pulled), format_func=lambda s: pulled[s].label())
     projects = [pulled[s] for s in chosen]
     clips = sorted({c for p in projects for c in p.clips})
+    parts = {p.version: p for p in view.pseudo_parts()}
+    pseudo = st.multiselect(tr("app.clips.ds_pseudo"), list(parts), key="clips_ds_pseudo",
+                            format_func=lambda v: parts[v].label(), help=tr("app.clips.ds_pseudo_help"))
     val = st.multiselect(tr("app.clips.ds_val"), clips, key="clips_ds_val", help=tr("app.clips.ds_val_help"))
     step = 1
     if any(p.kind == "video" for p in projects):
@@ -324,8 +327,12 @@ def _dataset() -> None:
                                    key="clips_ds_step"))
     if st.button(tr("app.clips.ds_build"), key="clips_build", type="primary"):
         with _shown_failures(), st.spinner(tr("app.clips.ds_building")):
-            info = build_dataset([Path(s) for s in chosen], val_clips=val or None, frame_step=step)
+            info = build_dataset([Path(s) for s in chosen], val_clips=val or None, frame_step=step,
+                                 pseudo_parts=pseudo)
             st.success(tr("app.clips.ds_built", version=info.version))
+            if info.pseudo:
+                st.caption(tr("app.clips.ds_pseudo_used", images=sum(info.pseudo["images"].values()),
+                              replaced=info.pseudo.get("replaced_by_human", 0)))
             st.caption(tr("app.clips.ds_path", path=str(info.path / "data.yaml")))
             rows = view.split_counts(info)
             st.dataframe([{tr("app.clips.col.split"): tr(f"app.clips.split.{r['split']}"),
