@@ -124,7 +124,8 @@ def find_part(ref: str | Path, root: Path | None = None) -> Path:
     data.yaml or dataset.json); an unknown one is a problem listing the parts there are."""
     root = root or pseudo_dir()
     given = Path(ref).expanduser()
-    for folder in (given, given.parent, root / str(ref)):
+    folders = [given.parent] if given.name in ("data.yaml", "dataset.json") else [given, root / str(ref)]
+    for folder in folders:
         if (folder / "dataset.json").is_file() and str(ref).strip():
             manifest = json.loads((folder / "dataset.json").read_text(encoding="utf-8"))
             if manifest.get("pseudo", {}).get("teacher"):

@@ -154,6 +154,7 @@ def test_unknown_parts_and_a_teacher_that_finds_nothing_are_named(library, teach
     (problem,) = err.value.problems
     assert problem.code == "pseudo_nothing_found" and teacher.version in problem.message("zh")
     part = pseudo_label([ids[0]], teacher, MAPPING, CLASSES, PseudoSampling(max_frames=1), library=lib)
+    assert load_part(part.path / "data.yaml").version == load_part(str(part.path)).version == part.version
     with pytest.raises(WorkbenchError) as err:
         build_dataset([], pseudo_parts=["nope"])
     (problem,) = err.value.problems
