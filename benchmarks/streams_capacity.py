@@ -12,7 +12,9 @@ process (one thread per camera). A level is sustained when every camera processe
            gathered into one call: max_batch 8, batch_wait_ms 15, the block's defaults) and "per camera" (every camera
            its own copy of the model, each frame its own call: as before models were shared)
 Memory per stream = growth of this process's RSS (psutil) with the cameras running, divided by their number; for
-nanodet also the growth per camera beyond the first ((RSS at n - RSS at 1) / (n - 1), each level from its own start).
+nanodet also the growth per camera beyond the first ((RSS at n - RSS at 1) / (n - 1), each level from its own start),
+the frames per model call and the process's CPU time per processed frame (all threads: decoding, model, tracker),
+which a busy machine disturbs less than frame rates.
 
 Run: .venv/bin/python benchmarks/streams_capacity.py [--fps 10] [--window 8] [--parts motion,yolo,gil,nanodet]
 (~2-3 min on 2 cores without nanodet; nanodet alone ~3 min, needs Debian's opencv-doc for vtest.avi)
@@ -85,16 +87,17 @@ def level(detector: dict, clip: Path, n: int, window: float, out: Path, source: 
     batcher = _batcher(server)
     calls = (batcher.batches, batcher.items) if batcher else (0, 0)
     first = [h.frames_out for h in server.health()]
-    began = time.monotonic()
+    began, cpu = time.monotonic(), sum(proc.cpu_times()[:2])
     time.sleep(window)
     last, took = server.health(), time.monotonic() - began
-    rss = proc.memory_info().rss
+    cpu, rss = sum(proc.cpu_times()[:2]) - cpu, proc.memory_info().rss
     per_call = (batcher.items - calls[1]) / max(1, batcher.batches - calls[0]) if batcher else 1.0
     server.stop()
     fps = [(h.frames_out - f) / took for h, f in zip(last, first, strict=True)]
     dropped = sum(h.dropped for h in last) / max(1, sum(h.frames_in for h in last))
     return {"n": n, "min_fps": min(fps), "total_fps": sum(fps), "dropped": dropped, "growth_mb": (rss - base) / 2**20,
-            "mb_per_stream": (rss - base) / n / 2**20, "lag": max(h.lag_s for h in last), "per_call": per_call}
+            "mb_per_stream": (rss - base) / n / 2**20, "lag": max(h.lag_s for h in last), "per_call": per_call,
+            "cpu_ms": 1000 * cpu / max(1.0, sum(fps) * took)}
 
 
 def _batcher(server: Server):
@@ -183,7 +186,8 @@ def nanodet(args: argparse.Namespace, folder: Path) -> dict[str, int]:
             growth[name][n] = r["growth_mb"]
             extra = (r["growth_mb"] - growth[name][1]) / (n - 1) if n > 1 else float("nan")
             print(f"{'nanodet ' + name:<18} {n:>4} {r['min_fps']:>8.1f} {r['total_fps']:>9.1f} {r['dropped']:>8.1%} "
-                  f"{r['lag']:>9.2f} {r['mb_per_stream']:>9.1f} {extra:>9.1f} {r['per_call']:>6.2f}  "
+                  f"{r['lag']:>9.2f} {r['mb_per_stream']:>9.1f} {extra:>8.1f} {r['per_call']:>11.2f} "
+                  f"{r['cpu_ms']:>11.0f}  "
                   f"{'sustained' if ok else 'NOT sustained'}", flush=True)
             if ok and best.get(name, 0) == n - 1:
                 best[name] = n
@@ -222,7 +226,8 @@ def main() -> None:
     level(MOTION, clip_at(args.fps, folder), 1, 1.0, folder / "warm-up")  # imports (tracker, torch): not per stream
     print(f"{os.cpu_count()} cores; cameras at {args.fps:g} fps; sustained = every camera >= 95 % of that")
     print(f"load before: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} (1/5/15 min)")
-    head = ("pipeline", "cams", "min fps", "total fps", "dropped", "max lag s", "MB/stream", "MB/extra", "frames/call")
+    head = ("pipeline", "cams", "min fps", "total fps", "dropped", "max lag s", "MB/stream", "MB/extra", "frames/call",
+            "CPU ms/frame")
     print(f"{head[0]:<18} " + " ".join(f"{h:>{max(4, len(h))}}" for h in head[1:]))
     best = classic(args, folder, parts)
     if "nanodet" in parts:
