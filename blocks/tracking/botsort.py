@@ -14,7 +14,8 @@ from blocks.tracking._ultralytics import TrackerConfig, UltralyticsTracker
 
 
 class BotSortConfig(TrackerConfig):
-    """ultralytics' botsort.yaml settings (without re-identification) with the same defaults, plus trajectory_length."""
+    """ultralytics' botsort.yaml settings (without re-identification) with the same defaults, plus class_vote and
+    trajectory_length."""
 
     gmc_method: Literal["sparseOptFlow", "orb", "sift", "ecc", "none"] = Field(
         "sparseOptFlow",

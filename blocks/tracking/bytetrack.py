@@ -6,7 +6,7 @@ from blocks.tracking._ultralytics import TrackerConfig, UltralyticsTracker
 
 
 class ByteTrackConfig(TrackerConfig):
-    """ultralytics' bytetrack.yaml settings with the same defaults, plus trajectory_length."""
+    """ultralytics' bytetrack.yaml settings with the same defaults, plus class_vote and trajectory_length."""
 
 
 class ByteTrack(UltralyticsTracker):

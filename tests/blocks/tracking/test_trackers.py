@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import supervision as sv
 import yaml
 from support import make_detections, make_frame
 
@@ -116,6 +117,25 @@ def test_lost_track_is_kept_for_about_track_buffer_at_30_fps(fps, same_id):
     assert (back == seen) is same_id
 
 
+def flickering_van(i: int):
+    """One vehicle the detector calls truck in most frames and car in every third one (as NanoDet does a van)."""
+    name, class_id, conf = ("car", 2, 0.45) if i % 3 == 0 else ("truck", 7, 0.5)
+    return sv.Detections(xyxy=np.array([[100 + 3 * i, 100, 180 + 3 * i, 150]], dtype=np.float32),
+                         confidence=np.array([conf], dtype=np.float32), class_id=np.array([class_id]),
+                         data={"class_name": np.array([name])})
+
+
+@pytest.mark.parametrize("block_cls", BLOCKS)
+def test_a_track_keeps_the_class_its_detections_had_most(block_cls):
+    block = make(block_cls, track_high_thresh=0.3, new_track_thresh=0.4)
+    outs = play(block, block.start(ctx()), 12, dets=flickering_van)
+    assert [str(o.data["class_name"][0]) for o in outs[1:]] == ["truck"] * 11  # frame 0 saw only "car"
+    assert [int(o.class_id[0]) for o in outs[1:]] == [7] * 11
+    per_frame = make(block_cls, track_high_thresh=0.3, new_track_thresh=0.4, class_vote=False)
+    names = [str(o.data["class_name"][0]) for o in play(per_frame, per_frame.start(ctx()), 12, dets=flickering_van)]
+    assert names.count("car") == 4 and names.count("truck") == 8
+
+
 def test_botsort_without_motion_compensation():
     block = make(BotSort, gmc_method="none")
     outs = play(block, block.start(ctx()), 5)
@@ -147,7 +167,7 @@ def test_settings_mirror_the_ultralytics_yaml(block_cls, yaml_name):
         if key == "tracker_type" or key in REID_ONLY:
             continue
         assert getattr(ours, key) == value, key
-    assert set(block_cls.Config.model_fields) - set(theirs) == {"trajectory_length"}
+    assert set(block_cls.Config.model_fields) - set(theirs) == {"trajectory_length", "class_vote"}
 
 
 @pytest.mark.parametrize("block_cls", BLOCKS)
