@@ -114,7 +114,7 @@ def ray_session(address: str | None, workers: int) -> Iterator[Any]:
 
 
 def _interrupt(signum: int, frame: Any) -> None:
-    """SIGTERM (docker stop, systemd) stops a batch like Ctrl+C: tasks cancelled, summary written, Ray shut down."""
+    """SIGTERM (docker stop, systemd) stops a batch like Ctrl+C: workers stopped, summary written, Ray shut down."""
     raise KeyboardInterrupt
 
 

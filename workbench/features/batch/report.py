@@ -37,7 +37,7 @@ class ClipRecord:
 
 
 def problem_text(problems: list[dict[str, Any]]) -> tuple[str, str]:
-    """(first code, all messages) in the user's language, rebuilt from the task's plain problem data."""
+    """(first code, all messages) in the user's language, rebuilt from the worker's plain problem data."""
     built = [Problem(p["code"], node=p.get("node"), field=p.get("field"), params=p.get("params") or {})
              for p in problems]
     return (built[0].code if built else "", " | ".join(f"{p.where()}: {p.message()}" for p in built))

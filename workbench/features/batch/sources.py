@@ -32,7 +32,7 @@ def expand_sources(sources: list[str], check_local: bool) -> list[Clip]:
     The same file given twice (e.g. a file and its folder) is run once.
 
     With `check_local` (a local Ray: every worker sees this machine's files) a missing path is a user error up
-    front; on a cluster the nodes may see storage this machine does not, so the clip's task reports it instead.
+    front; on a cluster the nodes may see storage this machine does not, so the clip's worker reports it instead.
     """
     if not sources:
         raise WorkbenchError([Problem("batch_no_sources", field="SOURCES")])
