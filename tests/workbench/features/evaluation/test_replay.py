@@ -108,10 +108,10 @@ def test_a_finished_run_folder_scores_like_the_replay(replayed):
 def test_truth_half_a_second_later_is_missed_unless_the_tolerance_allows_it(replayed):
     spec, report, out, clip = replayed("vehicle_count_line")
     before = report.group("count_line", "line_crossing").latency
-    assert before.max < 0.2  # the pipeline reports each crossing a few frames after it happens
+    assert before.max_abs <= 0.25 and before.mean > 0  # each crossing is reported a few frames after it happens
     truth = load_truth_file(clip.truth)
     truth.events = [replace(e, time_s=e.time_s + 0.5) for e in truth.events]
-    strict = evaluate_run_folder(spec, out, truth, tolerance_s=0.3).group("count_line", "line_crossing")
+    strict = evaluate_run_folder(spec, out, truth, tolerance_s=0.2).group("count_line", "line_crossing")
     assert (strict.tp, strict.fp, strict.fn, strict.count_error) == (0, 14, 14, 0)
     loose = evaluate_run_folder(spec, out, truth, tolerance_s=1.0).group("count_line", "line_crossing")
     assert loose.f1 == 1.0
