@@ -54,7 +54,7 @@ test: install  ## the whole suite, slow tests included (what CI runs)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	npm run typecheck --prefix $(CANVAS_DIR)
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider --durations=25
 
 test-fast: install  ## the quick local loop: skips tests marked slow
 	$(BIN)/pytest -q -m "not slow" -x
