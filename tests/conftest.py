@@ -114,3 +114,30 @@ def training_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("WORKBENCH_HOME", str(home))
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     return home
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory):
+    """A private PostgreSQL server for the whole session (tests/services/postgres.py), started on first use."""
+    from services.postgres import postgres
+
+    with postgres(tmp_path_factory.mktemp("postgres")) as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """An empty records database, once on SQLite and once on PostgreSQL (a fresh database per test), so the same
+    test runs on both; WORKBENCH_DATABASE_URL points at it. Engines are forgotten afterwards."""
+    import uuid
+
+    from workbench.records.database import forget_engines
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'records.db'}"
+    else:
+        url = request.getfixturevalue("postgres_server").create_database(f"test_{uuid.uuid4().hex[:12]}")
+    monkeypatch.setenv("WORKBENCH_DATABASE_URL", url)
+    forget_engines()
+    yield url
+    forget_engines()
