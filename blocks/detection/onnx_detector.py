@@ -84,6 +84,11 @@ class OnnxDetector(Block[OnnxDetectorConfig]):
         except BlockError:
             return None
 
+    @classmethod
+    def model_fits(cls, manifest: zoo.ModelManifest) -> bool:
+        """Models whose weights are an ONNX file (NanoDet, YOLO exports); .pt checkpoints need detection/yolo."""
+        return manifest.weights.file.lower().endswith(".onnx")
+
     def __init__(self, config: OnnxDetectorConfig, node_id: str = "") -> None:
         super().__init__(config, node_id)
         self._detector: onnx_detect.OnnxDetector | None = None

@@ -68,6 +68,11 @@ class YoloDetector(Block[YoloConfig]):
         except BlockError:
             return None
 
+    @classmethod
+    def model_fits(cls, manifest: zoo.ModelManifest) -> bool:
+        """Models ultralytics runs (.pt weights, or its own exports); ONNX files decoded without torch do not."""
+        return manifest.format == "ultralytics"
+
     def __init__(self, config: YoloConfig, node_id: str = "") -> None:
         super().__init__(config, node_id)
         self._model: Any = None

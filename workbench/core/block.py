@@ -115,6 +115,12 @@ class Block(ABC, Generic[C]):
         block upstream ever outputs. Default: what comes in goes out (trackers, filters by size or place)."""
         return upstream
 
+    @classmethod
+    def model_fits(cls, manifest: Any) -> bool:
+        """Whether a model-zoo model (its manifest, `workbench.models.zoo.ModelManifest`) runs in this block; the
+        settings form's model picker offers only these. Default: every model."""
+        return True
+
     # -- life cycle -------------------------------------------------------------------------------------------------
     def load(self) -> None:
         """Load what all streams share (model weights). Called once when the pipeline is compiled."""

@@ -45,10 +45,12 @@ class ModelChoice:
     classes: tuple[str, ...]
 
 
-def model_choices() -> list[ModelChoice]:
-    """The model zoo's models with whether their weights are here. A broken manifest raises BlockError."""
+def model_choices(block: type[Block] | None = None) -> list[ModelChoice]:
+    """The model zoo's models with whether their weights are here; with `block`, only the models that run in it
+    (`Block.model_fits`: ONNX files for detection/onnx, ultralytics models for detection/yolo). A broken manifest
+    raises BlockError."""
     return [ModelChoice(m.id, m.weights_path().is_file() or m.cache_path().is_file(), m.description, tuple(m.classes))
-            for m in zoo.list_models()]
+            for m in zoo.list_models() if block is None or block.model_fits(m)]
 
 
 def model_label(choice: ModelChoice | None, lang: str) -> str:
@@ -84,7 +86,7 @@ def settings_form(node: NodeSpec, block: type[Block], lang: str, key_prefix: str
     shapes = infer_shapes(schema, block.site_fields)
     config = dict(node.config)
     form = _Form(config=config, new=dict(config), block_name=block.name(), lang=lang, base=f"{key_prefix}{node.id}",
-                 arriving=arriving)
+                 arriving=arriving, block=block)
     drawn: dict[str, Any] = {}
     for shape in shapes:
         with st.container(border=True):
@@ -113,6 +115,7 @@ class _Form:
     base: str
     model: str | None = None
     arriving: frozenset[str] | None = None  # classes that can reach the node, where known
+    block: type[Block] | None = None  # the node's block: the model picker offers only models that run in it
 
     def field(self, spec: FieldSpec) -> None:
         import streamlit as st
@@ -187,7 +190,7 @@ class _Form:
         if known:
             suggestions = sorted(self.arriving or ())
         elif spec.name in CLASS_FIELDS:
-            suggestions = class_suggestions(_safe_model_choices(), self.model)
+            suggestions = class_suggestions(_safe_model_choices(self.block), self.model)
         options = list(dict.fromkeys([*initial, *suggestions]))
         placeholder = t("app.forms.classes_placeholder" if known else "app.forms.tags_placeholder", self.lang)
         return st.multiselect(label, options, default=initial, help=help_text, key=key, accept_new_options=not known,
@@ -228,7 +231,7 @@ class _Form:
         import streamlit as st
 
         try:
-            choices = model_choices()
+            choices = model_choices(self.block)
         except BlockError as exc:
             st.warning(exc.problems[0].message(self.lang))
             choices = []
@@ -261,8 +264,8 @@ def _usable_bounds(spec: FieldSpec, value: Any, cast: type) -> tuple[Any, Any]:
     return tuple(cast(b) if inside and b is not None else None for b in (spec.min, spec.max))  # type: ignore[return-value]
 
 
-def _safe_model_choices() -> list[ModelChoice]:
+def _safe_model_choices(block: type[Block] | None = None) -> list[ModelChoice]:
     try:
-        return model_choices()
+        return model_choices(block)
     except BlockError:
         return []

@@ -204,3 +204,21 @@ def test_yolo_model_picker_offers_the_zoo(zoo_home):
     picker.select_index(len(picker.options) - 1).run()  # "another model id"
     widget(at, "text_input", "Model id").input("site-muck-truck").run()
     assert at.session_state["result"] == {"model": "site-muck-truck"}
+
+
+def test_model_picker_offers_only_models_that_run_in_the_block(zoo_home):
+    import shutil
+
+    from blocks.detection.onnx_detector import OnnxDetector
+    from blocks.detection.yolo import YoloDetector
+    from workbench.models.zoo import bundled_zoo_dir
+
+    shutil.copy(Path(__file__).parents[4] / "model_zoo" / "nanodet-m-416.yaml", bundled_zoo_dir())  # an ONNX model
+    assert [c.id for c in model_choices()] == ["nanodet-m-416", "yolo11n"]
+    assert [c.id for c in model_choices(OnnxDetector)] == ["nanodet-m-416"]
+    assert [c.id for c in model_choices(YoloDetector)] == ["yolo11n"]
+    for type_id, model, offered in (("detection/onnx@v1", "nanodet-m-416", "nanodet-m-416"),
+                                    ("detection/yolo@v1", "yolo11n", "yolo11n")):
+        at = form({"id": "det", "type": type_id, "config": {"model": model}})
+        picker = widget(at, "selectbox", "Model")
+        assert [o.split(" ")[0] for o in picker.options[:-1]] == [offered]  # the last entry: "another model id"
