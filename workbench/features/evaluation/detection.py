@@ -2,8 +2,10 @@
 
 Each model is validated by ultralytics (`model.val`) on the same `data.yaml` split and image size: mAP50, mAP50-95,
 mean precision/recall and per-class precision, recall, mAP and instance count. Models are local weights files
-(.pt through the safe loader, .onnx) or model-zoo ids. Every model must name the dataset's classes in the dataset's
-order: class ids are compared, so a model with another class list would be scored against the wrong labels.
+(.pt through the safe loader, .onnx), model-zoo ids or registered models (models:/NAME@ALIAS), resolved by
+`workbench.features.training.model_ref` like everywhere else a model is named. Every model must name the dataset's
+classes in the dataset's order: class ids are compared, so a model with another class list would be scored against
+the wrong labels.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from workbench.core.errors import Problem, WorkbenchError
 from workbench.core.i18n import t
 from workbench.core.safe_yaml import YamlSyntaxError, load_yaml_text
 from workbench.features.evaluation.report import metric_key
-from workbench.models.zoo import load_detector, read_class_names, resolve_weights
+from workbench.features.training.model_ref import resolve_model
+from workbench.models.zoo import load_detector, read_class_names
 
 
 @dataclass(frozen=True)
@@ -120,16 +123,6 @@ def dataset_classes(data_yaml: str | Path) -> list[str]:
     return names
 
 
-def resolve_model(ref: str | Path) -> Path:
-    """A weights file path, or a model-zoo id (resolved to its local weights)."""
-    path = Path(ref).expanduser()
-    if path.is_file():
-        return path
-    if path.suffix.lower() in (".pt", ".onnx") or "/" in str(ref):
-        raise WorkbenchError([Problem("eval_model_missing", field="--model", params={"path": str(ref)})])
-    return resolve_weights(str(ref), field="--model")
-
-
 def _labels(refs: Sequence[str | Path]) -> list[str]:
     out: list[str] = []
     for ref in refs:
@@ -173,7 +166,7 @@ def validate_model(ref: str | Path, data_yaml: str | Path, imgsz: int = 320, bat
                    label: str | None = None, device: str = "cpu") -> ModelMetrics:
     """Validate one model on `data_yaml`'s `split`; its class names must equal the dataset's."""
     classes = dataset_classes(data_yaml)
-    path = resolve_model(ref)
+    path = Path(resolve_model(str(ref), field="--model").weights)  # the one resolver training and labeling use
     names = read_class_names(path, field="--model")
     if names is not None and names != classes:
         raise WorkbenchError([Problem("eval_model_classes_differ", field="--model", params={

@@ -1,5 +1,6 @@
 """One resolver for the texts that name a model, wherever a model is named: `workbench train --base` and the Train
-page's base model, `workbench labelstudio push --model` and the Clips page's pre-label model.
+page's base model, `workbench labelstudio push --model` and the Clips page's pre-label model, `workbench eval detection
+--model` and the Evaluate page's models.
 
     models:/NAME@ALIAS, models:/NAME/VERSION   a version in the MLflow Model Registry (its files fetched once)
     yolo11n.yaml                               an untrained architecture (only a training can start from it)
@@ -96,7 +97,7 @@ def resolve_model(source: str, *, field: str, node: str | None = None, tracking_
     elif kind == "file":
         path = Path(source).expanduser().resolve()
         if not path.is_file():
-            raise BlockError("base_model_missing", node, field, path=str(path))
+            raise BlockError("base_model_missing" if trainable else "model_file_missing", node, field, path=str(path))
         label = path.stem
     else:
         path = resolve_weights(source, node, field)

@@ -99,7 +99,19 @@ def test_missing_files_are_user_errors(tmp_path, two_class_pt):
     data, _ = write_dataset(tmp_path / "ds", every=250)
     with pytest.raises(WorkbenchError) as err:
         compare_models(data, [tmp_path / "missing.pt"])
-    assert err.value.problems[0].code == "eval_model_missing"
+    assert (err.value.problems[0].code, err.value.problems[0].field) == ("model_file_missing", "--model")
+
+
+def test_models_are_named_as_everywhere_else(tmp_path):
+    """eval detection --model goes through the one resolver training and labeling use (no resolver of its own)."""
+    from workbench.features.evaluation import detection
+    from workbench.features.training import model_ref
+
+    assert detection.resolve_model is model_ref.resolve_model
+    data, _ = write_dataset(tmp_path / "ds", every=250)
+    with pytest.raises(WorkbenchError) as err:
+        compare_models(data, ["yolo11n.yaml"])  # an architecture: the shared resolver says only training starts there
+    assert (err.value.problems[0].code, err.value.problems[0].field) == ("model_ref_untrained_architecture", "--model")
 
 
 def test_cli_prints_both_models_as_json(dataset, two_class_pt, capsys):
