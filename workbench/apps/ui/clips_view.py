@@ -318,6 +318,18 @@ class PseudoChoice:
         return f"{self.version} · {self.teacher} · {self.images} · {', '.join(self.clips)}"
 
 
+def make_pseudo_part(clip_ids: list[str], model_id: str, classes: list[str], mapping: Mapping[str, str],
+                     class_conf: Mapping[str, float], every_s: float, max_frames: int) -> Any:
+    """Have `model_id` label the clips' frames (one every `every_s` seconds, at most `max_frames` per clip; 0: no
+    limit) into a pseudo-labelled part, as `workbench dataset pseudo` does; returns its DatasetInfo."""
+    from workbench.features.labeling.pseudo import PseudoSampling, pseudo_label
+    from workbench.features.labeling.teacher import open_teacher
+
+    teacher = open_teacher(model_id, conf=min([0.25, *class_conf.values()]), class_conf=class_conf,
+                           field_name="model")
+    return pseudo_label(clip_ids, teacher, mapping, classes, PseudoSampling(every_s=every_s, max_frames=max_frames))
+
+
 def pseudo_parts(root: Path | None = None) -> list[PseudoChoice]:
     """Every pseudo-labelled part under `<home>/datasets/pseudo/`, newest first; damaged ones are not offered."""
     import json

@@ -103,6 +103,27 @@ def test_the_dataset_tab_adds_a_pseudo_labelled_part(home, vtest_video, tmp_path
     assert t("app.clips.ds_pseudo_used", "zh", images=3, replaced=0) in _texts(at.caption)
 
 
+def test_the_dataset_tab_has_the_teacher_label_whole_clips_and_offers_the_part_at_once(home, vtest_video, tmp_path):
+    clip = ClipLibrary().import_clip(real_clip(tmp_path / "clip", seconds=2.2)[0])
+    at = _app("zh")
+    assert t("app.clips.pseudo_no_classes", "zh") in _texts(at.info)
+    at.text_area(key="clips_classes").input("car\nvan").run()
+    assert at.button(key="clips_pseudo_make").disabled  # no clip, no teacher yet
+    at.multiselect(key="clips_pseudo_clips").set_value([clip.id]).run()
+    at.selectbox(key="clips_pseudo_model").set_value(TEACHER).run()
+    assert t("app.clips.pseudo_classes", "zh", classes="car, van") in _texts(at.caption)
+    at.multiselect(key=f"clips_pseudo_map::{TEACHER}::van").set_value(["truck"]).run()
+    at.number_input(key=f"clips_pseudo_map_conf::{TEACHER}::car").set_value(0.35).run()
+    at.button(key="clips_pseudo_make").click().run()
+    assert not at.exception, at.exception
+    assert not _texts(at.error), _texts(at.error)
+    (choice,) = view.pseudo_parts()
+    assert choice.clips == [clip.id] and choice.images == 3  # 2.2 s, one frame a second
+    assert choice.label() in at.multiselect(key="clips_ds_pseudo").options
+    (made,) = [m for m in _texts(at.success) if choice.version in m]
+    assert made.startswith(f"伪标注数据 {choice.version}：3 帧")
+
+
 @pytest.mark.slow
 def test_a_push_pre_labels_with_nanodet_through_the_table_and_says_what_it_was_worth(labelstudio,  # noqa: F811
                                                                                       vtest_video, monkeypatch):

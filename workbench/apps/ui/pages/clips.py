@@ -19,7 +19,7 @@ from workbench.apps.ui import clips_view as view
 from workbench.apps.ui.common import lang, tr
 from workbench.apps.ui.forms import ModelChoice, model_choices, model_label
 from workbench.apps.ui.labelstudio_panel import configured_elsewhere, launcher_changed, local_server_panel
-from workbench.apps.ui.teacher_panel import TeacherChoice, mapping_table, show_push
+from workbench.apps.ui.teacher_panel import TeacherChoice, mapping_table, pseudo_form, show_push
 from workbench.core.errors import WorkbenchError
 from workbench.features.finetune import sampling
 from workbench.features.finetune.clips import Clip, ClipLibrary
@@ -45,7 +45,7 @@ def clips_page() -> None:
     with tabs[2]:
         _label_studio(library)
     with tabs[3]:
-        _dataset()
+        _dataset(library)
 
 
 @contextmanager
@@ -306,7 +306,7 @@ def _pull(status: view.LabelStudioStatus, title: str) -> None:
 
 
 # -- 4. dataset --------------------------------------------------------------------------------------------------------
-def _dataset() -> None:
+def _dataset(library: ClipLibrary) -> None:
     from workbench.features.labeling.dataset import build_dataset
 
     st.subheader(tr("app.clips.dataset"))
@@ -317,6 +317,9 @@ def _dataset() -> None:
                             key="clips_ds_projects::" + ",".join(pulled), format_func=lambda s: pulled[s].label())
     projects = [pulled[s] for s in chosen]
     clips = sorted({c for p in projects for c in p.clips})
+    with st.expander(tr("app.clips.pseudo_expander")):
+        classes = projects[0].classes if projects else view.parse_classes(st.session_state.get("clips_classes", ""))
+        pseudo_form(library, classes, _model_picker, _shown_failures)
     parts = {p.version: p for p in view.pseudo_parts()}
     pseudo = st.multiselect(tr("app.clips.ds_pseudo"), list(parts), key="clips_ds_pseudo",
                             format_func=lambda v: parts[v].label(), help=tr("app.clips.ds_pseudo_help"))
