@@ -69,3 +69,17 @@ def test_files_the_stack_mounts_exist() -> None:
         if host.startswith("./"):
             assert (DEPLOY / host).exists(), host
     assert (REPO / "app.py").is_file() and (REPO / "Dockerfile").is_file()
+
+
+def test_label_studio_runs_with_the_offline_settings_of_the_local_one() -> None:
+    """The container gets what `workbench labelstudio start` gives the local server: no update check, no telemetry,
+    and the settings module that answers the live tips locally, mounted from the workbench's own folder."""
+    from workbench.features.labeling import ls_settings
+
+    service = _compose()["services"]["labelstudio"]
+    env = service["environment"]
+    assert {k: env.get(k) for k in ls_settings.OFFLINE_ENV} == ls_settings.OFFLINE_ENV
+    mounts = {m.split(":")[1]: m.split(":")[0] for m in service["volumes"]}
+    host = mounts[env["PYTHONPATH"]]
+    assert (DEPLOY / host).resolve() == ls_settings.FOLDER
+    assert (ls_settings.FOLDER / f"{env['DJANGO_SETTINGS_MODULE']}.py").is_file()

@@ -124,9 +124,8 @@ def server_env(data_dir: Path, document_root: Path, username: str, password: str
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("LABEL_STUDIO_", "LOCAL_FILES_", "DJANGO_")) and k != "PYTHONPATH"}
     env.update({
-        "DJANGO_SETTINGS_MODULE": ls_settings.SETTINGS_MODULE, "PYTHONPATH": str(ls_settings.FOLDER),
-        "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir), "LATEST_VERSION_CHECK": "false", "SENTRY_DSN": "",
-        "FRONTEND_SENTRY_DSN": "", "COLLECT_ANALYTICS": "false", "LABEL_STUDIO_USERNAME": username,
+        **ls_settings.OFFLINE_ENV, "PYTHONPATH": str(ls_settings.FOLDER), "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir),
+        "LABEL_STUDIO_USERNAME": username,
         "LABEL_STUDIO_PASSWORD": password, "LABEL_STUDIO_USER_TOKEN": token,
         "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true", "LOCAL_FILES_SERVING_ENABLED": "true",
         "LOCAL_FILES_DOCUMENT_ROOT": str(document_root),
