@@ -1,6 +1,7 @@
 """Connect to Ray for a batch: a private local Ray by default, or an explicit cluster address (never "auto").
 
 Local Ray: `ray.init(num_cpus=N, include_dashboard=False, log_to_driver=False)` bound to 127.0.0.1, usage stats off,
+workers at normal priority (RAY_worker_niceness 0 unless set; Ray's default is nice 15),
 its session files in a short private temp folder (removed afterwards), token authentication with a token file in
 `<workbench home>/ray/auth_token` (mode 0600) unless RAY_AUTH_MODE / RAY_AUTH_TOKEN / RAY_AUTH_TOKEN_PATH are set.
 Cluster: `host:port` of the head's GCS; this machine must be a node of that cluster (e.g. `ray start --address ...
@@ -25,6 +26,7 @@ from workbench.core.paths import workbench_home
 
 CONNECT_CHECK_S = 3.0
 _AUTH_VARS = ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH")
+NICENESS_SETTING = "RAY_worker_niceness"  # Ray's own setting (default 15), read by its raylet and workers
 
 
 def parse_address(address: str) -> tuple[str, int]:
@@ -95,6 +97,9 @@ def ray_session(address: str | None, workers: int) -> Iterator[Any]:
     else:
         if not any(os.environ.get(k) for k in _AUTH_VARS):
             env.update({"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": local_token_file()})
+        # Ray starts its workers at nice 15: on a machine where anything else runs, a batch's workers got a fraction
+        # of the CPU a plain `workbench run` (nice 0) gets. The batch is the user's own work: normal priority.
+        env[NICENESS_SETTING] = os.environ.get(NICENESS_SETTING, "0")
         temp_dir = tempfile.mkdtemp(prefix="wb-ray-")  # short: Ray's unix sockets live under it (108-byte limit)
         kwargs.update(num_cpus=workers, _temp_dir=temp_dir, _node_ip_address="127.0.0.1")
     with _environ(env):
