@@ -15,6 +15,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.exc import OperationalError
 
 from workbench.core.errors import Problem, WorkbenchError
 from workbench.core.paths import workbench_home
@@ -44,7 +45,13 @@ def open_database(url: str | None = None) -> Engine:
     with _lock:
         if url not in _engines:
             engine = _create(url)
-            upgrade(engine)
+            try:
+                upgrade(engine)
+            except OperationalError as err:  # unreachable, wrong password, no such database: the URL's fault
+                engine.dispose()
+                detail = str(err.orig or err).split("\n")[0].replace(make_url(url).password or "\0", "***")
+                raise WorkbenchError([Problem("db_unreachable", field=DATABASE_URL_ENV, params={
+                    "field": DATABASE_URL_ENV, "url": display_url(url), "detail": detail})]) from None
             _engines[url] = engine
         return _engines[url]
 
@@ -70,7 +77,8 @@ def _create(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except Exception as err:  # sqlalchemy raises ArgumentError with the URL in it: keep the password out
-        raise WorkbenchError([Problem("db_bad_url", field=DATABASE_URL_ENV, url=display_url_safe(url))]) from err
+        raise WorkbenchError([Problem("db_bad_url", field=DATABASE_URL_ENV,
+                                      params={"field": DATABASE_URL_ENV, "url": display_url_safe(url)})]) from err
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -78,7 +86,8 @@ def _create(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if parsed.get_backend_name() != "postgresql":
-        raise WorkbenchError([Problem("db_unsupported", field=DATABASE_URL_ENV, backend=parsed.get_backend_name())])
+        raise WorkbenchError([Problem("db_unsupported", field=DATABASE_URL_ENV,
+                                      params={"field": DATABASE_URL_ENV, "backend": parsed.get_backend_name()})])
     return create_engine(url, pool_pre_ping=True)
 
 

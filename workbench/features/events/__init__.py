@@ -1,0 +1,1 @@
+"""The event store as staff use it: ingest run folders, list and export events (`workbench events`)."""
