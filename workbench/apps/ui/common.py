@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import streamlit as st
@@ -24,6 +25,11 @@ def lang() -> str:
 def tr(key: str, **params: Any) -> str:
     """`key` from the translation table in the page's language."""
     return t(key, lang(), **params)
+
+
+def choose_hint(options: Sequence[Any]) -> str:
+    """A list's placeholder in the page's language (Streamlit's own, "Choose options", is English only)."""
+    return tr("app.common.choose" if len(options) else "app.common.nothing_to_choose")
 
 
 def language_picker() -> None:

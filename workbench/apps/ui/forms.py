@@ -179,7 +179,8 @@ class _Form:
     def _multiselect(self, spec: FieldSpec, initial: Any, label: str, help_text: str | None, key: str) -> Any:
         import streamlit as st
 
-        return st.multiselect(label, spec.options, default=initial, help=help_text, key=key,
+        hint = t("app.common.choose" if spec.options else "app.common.nothing_to_choose", self.lang)
+        return st.multiselect(label, spec.options, default=initial, help=help_text, key=key, placeholder=hint,
                               format_func=partial(option_label, spec.name, lang=self.lang))
 
     def _tags(self, spec: FieldSpec, initial: Any, label: str, help_text: str | None, key: str) -> Any:

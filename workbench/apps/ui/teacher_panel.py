@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from workbench.apps.ui import clips_view as view
-from workbench.apps.ui.common import lang, tr
+from workbench.apps.ui.common import choose_hint, lang, tr
 from workbench.apps.ui.forms import model_choices
 from workbench.features.finetune.clips import ClipLibrary
 
@@ -84,6 +84,7 @@ def pseudo_form(library: ClipLibrary, classes: list[str], pick_model: Callable[[
         st.caption(tr("app.clips.sample_no_clips"))
         return
     picked = st.multiselect(tr("app.clips.pseudo_clips"), list(clips), key="clips_pseudo_clips",
+                            placeholder=choose_hint(clips),
                             format_func=lambda c: view.clip_label(clips[c]))
     model_id = pick_model("clips_pseudo_model", False)
     if not classes:

@@ -107,6 +107,7 @@ def test_the_dataset_tab_has_the_teacher_label_whole_clips_and_offers_the_part_a
     clip = ClipLibrary().import_clip(real_clip(tmp_path / "clip", seconds=2.2)[0])
     at = _app("zh")
     assert t("app.clips.pseudo_no_classes", "zh") in _texts(at.info)
+    assert at.multiselect(key="clips_ds_val").placeholder == "暂无可选项"  # not Streamlit's English default
     at.text_area(key="clips_classes").input("car\nvan").run()
     assert at.button(key="clips_pseudo_make").disabled  # no clip, no teacher yet
     at.multiselect(key="clips_pseudo_clips").set_value([clip.id]).run()

@@ -16,7 +16,7 @@ from pathlib import Path
 import streamlit as st
 
 from workbench.apps.ui import clips_view as view
-from workbench.apps.ui.common import lang, tr
+from workbench.apps.ui.common import choose_hint, lang, tr
 from workbench.apps.ui.forms import ModelChoice, model_choices, model_label
 from workbench.apps.ui.labelstudio_panel import configured_elsewhere, launcher_changed, local_server_panel
 from workbench.apps.ui.teacher_panel import TeacherChoice, mapping_table, pseudo_form, show_push
@@ -237,7 +237,7 @@ def _label_studio(library: ClipLibrary) -> None:
     classes = _class_editor(status, title)
     with_frames = [c for c in library.list() if sampling.load_index(c.id)]
     picked = st.multiselect(tr("app.clips.push_clips"), [c.id for c in with_frames],
-                            default=[c.id for c in with_frames],
+                            placeholder=choose_hint(with_frames), default=[c.id for c in with_frames],
                             key="clips_push_clips::" + ",".join(c.id for c in with_frames),  # new clips: all again
                             format_func={c.id: view.clip_label(c) for c in with_frames}.__getitem__)
     frames = view.extracted_frames(picked)
@@ -314,7 +314,8 @@ def _dataset(library: ClipLibrary) -> None:
     if not pulled:
         st.caption(tr("app.clips.ds_none_pulled"))
     chosen = st.multiselect(tr("app.clips.ds_projects"), list(pulled), default=list(pulled),
-                            key="clips_ds_projects::" + ",".join(pulled), format_func=lambda s: pulled[s].label())
+                            placeholder=choose_hint(pulled), key="clips_ds_projects::" + ",".join(pulled),
+                            format_func=lambda s: pulled[s].label())
     projects = [pulled[s] for s in chosen]
     clips = sorted({c for p in projects for c in p.clips})
     with st.expander(tr("app.clips.pseudo_expander")):
@@ -322,8 +323,10 @@ def _dataset(library: ClipLibrary) -> None:
         pseudo_form(library, classes, _model_picker, _shown_failures)
     parts = {p.version: p for p in view.pseudo_parts()}
     pseudo = st.multiselect(tr("app.clips.ds_pseudo"), list(parts), key="clips_ds_pseudo",
-                            format_func=lambda v: parts[v].label(), help=tr("app.clips.ds_pseudo_help"))
-    val = st.multiselect(tr("app.clips.ds_val"), clips, key="clips_ds_val", help=tr("app.clips.ds_val_help"))
+                            placeholder=choose_hint(parts), format_func=lambda v: parts[v].label(),
+                            help=tr("app.clips.ds_pseudo_help"))
+    val = st.multiselect(tr("app.clips.ds_val"), clips, key="clips_ds_val", help=tr("app.clips.ds_val_help"),
+                         placeholder=choose_hint(clips))
     step = 1
     if any(p.kind == "video" for p in projects):
         step = int(st.number_input(tr("app.clips.ds_frame_step"), min_value=1, max_value=1000, value=5,

@@ -12,7 +12,7 @@ from typing import Any
 import streamlit as st
 
 from workbench.apps.ui import train_view as view
-from workbench.apps.ui.common import lang, tr
+from workbench.apps.ui.common import choose_hint, lang, tr
 from workbench.apps.ui.job_panel import JobRow, JobTexts, form_beside_job, past_jobs_table
 from workbench.core.errors import Problem, WorkbenchError
 from workbench.features.training import jobs
@@ -295,6 +295,7 @@ def _compare_runs() -> None:
         return
     by_id = {r.run_id: r for r in runs}
     chosen = st.multiselect(tr("app.train.compare_pick"), list(by_id), default=list(by_id)[:2], key="train_compare",
+                            placeholder=choose_hint(by_id),
                             format_func=lambda i: by_id[i].label)  # the same in every language
     if len(chosen) < 2:
         st.caption(tr("app.train.compare_needs_two"))
