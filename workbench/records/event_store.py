@@ -115,8 +115,22 @@ def insert_rows(engine: Engine, rows: Sequence[dict[str, Any]]) -> int:
         return 0
     dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(events).on_conflict_do_nothing(index_elements=["source_id", "seq"])
-    with engine.begin() as connection:
-        return len(connection.execute(statement.returning(events.c.id), list(rows)).all())
+    with engine.begin() as connection:  # (RETURNING would count too, but makes psycopg parse one huge statement)
+        if engine.dialect.name == "sqlite":
+            return connection.execute(statement, list(rows)).rowcount
+        before = _stored(connection, rows)
+        connection.execute(statement, list(rows))
+        return _stored(connection, rows) - before
+
+
+def _stored(connection: Any, rows: Sequence[dict[str, Any]]) -> int:
+    """Rows stored at the sources and positions of `rows` (seen from the inserting transaction)."""
+    total = 0
+    for source_id in {r["source_id"] for r in rows}:
+        seqs = [r["seq"] for r in rows if r["source_id"] == source_id]
+        total += connection.execute(select(func.count()).select_from(events).where(
+            events.c.source_id == source_id, events.c.seq.between(min(seqs), max(seqs)))).scalar_one()
+    return total
 
 
 @dataclass(frozen=True)
