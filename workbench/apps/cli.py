@@ -205,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
 # Command groups that live beside their feature; each module has `add_parsers(subparsers)`.
 COMMAND_MODULES = tuple(f"workbench.features.{name}" for name in (
     "finetune.cli_clips", "labeling.cli_labeling", "training.cli_training", "evaluation.cli_eval", "sharing.cli_keys",
-    "sharing.cli_registry", "streams.cli_serve", "batch.cli_batch",
+    "sharing.cli_registry", "streams.cli_serve", "batch.cli_batch", "accounts.cli_users", "accounts.cli_audit",
     "events.cli_events"))
 
 
