@@ -106,11 +106,13 @@ def _free_ports(count: int) -> list[int]:
 @contextlib.contextmanager
 def standing_ray(folder: Path, env: dict[str, str]) -> Iterator[tuple[str, dict[str, str], int]]:
     """A local Ray started before the batch and left running, as a deployment keeps its Ray head: `ray start --head
-    --num-cpus 2 --block` in its own process group on free ports (stopped by that group, never `ray stop`)."""
+    --num-cpus 2 --block` in its own process group on free ports (stopped by that group, never `ray stop`), workers
+    at normal priority."""
     folder.mkdir(parents=True, exist_ok=True)
     token = folder / "auth_token"
     token.write_text(secrets.token_hex(32), encoding="utf-8")
-    env = {**env, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(token), "RAY_USAGE_STATS_ENABLED": "0"}
+    env = {**env, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(token), "RAY_USAGE_STATS_ENABLED": "0",
+           "RAY_worker_niceness": "0"}  # as `workbench batch` starts its own Ray (Ray's default: workers at nice 15)
     port, *more = _free_ports(8)
     names = ("--dashboard-port", "--node-manager-port", "--object-manager-port", "--dashboard-agent-listen-port",
              "--dashboard-agent-grpc-port", "--runtime-env-agent-port", "--metrics-export-port")
@@ -259,6 +261,10 @@ def report(runs: dict[str, list[dict]], probe: dict) -> None:
           f"(Ray's extra {ray_['cpu'] - seq['cpu']:.1f} s: start-up, a second set of imports, raylet/GCS)")
     print(f"cores busy on average (CPU / wall): sequential {seq['cpu'] / seq['wall']:.2f}, "
           f"Ray {ray_['cpu'] / ray_['wall']:.2f} of {os.cpu_count()}")
+    cores = os.cpu_count() or 1
+    print(f"from CPU seconds alone (least disturbed by a busy machine): Ray's CPU work spread over {cores} free cores "
+          f"vs the sequential run's on one = {cores * seq['cpu'] / ray_['cpu']:.2f} at best (Ray's own start-up "
+          f"latency and a sequential process's extra threads lower it)")
     print(f"peak memory: sequential {seq['peak_mib']:.0f} MiB, Ray {ray_['peak_mib']:.0f} MiB")
     print(f"Ray start-up (ray.init): {probe['ray_init_s']:.1f} s; two workers started: "
           f"{probe['two_workers_ready_s']:.1f} s; then the pipeline loaded and one frame run in each: "
