@@ -18,6 +18,7 @@ from workbench.core.paths import write_atomic
 from workbench.core.registry import BlockRegistry
 from workbench.engine.graph import CompiledPipeline, Stream, compile_pipeline
 from workbench.engine.spec import PipelineSpec
+from workbench.records.event_store import EventSource
 
 ProgressFn = Callable[[int, int | None, float], None]  # frames done, frames expected (if known), processing fps
 EventsFn = Callable[[str, tuple], None]  # node id, the events it raised on this frame
@@ -42,6 +43,7 @@ class RunOptions:
     write_health: bool = True  # a live stream source's health.json in out_dir (serve writes its own)
     should_stop: Callable[[], bool] = field(default=lambda: False)
     on_live: Callable[[LiveHandle], None] | None = None  # a live source's health and stop, once it starts reading
+    record: EventSource | None = None  # also put every event into the event store, as this source (recording.py)
 
 
 def override_source(spec: PipelineSpec, registry: BlockRegistry, opts: RunOptions) -> PipelineSpec:
@@ -127,10 +129,12 @@ def run_compiled(compiled: CompiledPipeline, opts: RunOptions) -> dict[str, Any]
     failure: BaseException | None = None
     stream = None
     progress = _Progress()
+    recorder = None
     try:
+        recorder = _recorder(opts)
         stream = compiled.open_stream(ctx)
         _write_summary(opts.out_dir, _so_far(summary, stream, progress), live=True)
-        _push_frames(compiled, video, stream, opts, summary, progress)
+        _push_frames(compiled, video, stream, opts, summary, progress, recorder)
     except KeyboardInterrupt:
         summary["status"] = "cancelled"
     except Exception as exc:  # a BlockError, or a bug in a block: name the node, keep what was produced
@@ -140,6 +144,8 @@ def run_compiled(compiled: CompiledPipeline, opts: RunOptions) -> dict[str, Any]
         if health is not None:
             health.stop()
     failure = _final_summary(summary, stream, progress, video, failure)
+    if recorder is not None:
+        summary["event_store"] = recorder.finish()
     _write_summary(opts.out_dir, summary)
     if failure is not None:
         if isinstance(failure, WorkbenchError):
@@ -163,8 +169,17 @@ class _Progress:
                 "processing_fps": round(self.frames / elapsed, 2) if elapsed > 0 else 0.0}
 
 
+def _recorder(opts: RunOptions) -> Any:
+    """The event store's recorder for this run (`opts.record`), or None."""
+    if opts.record is None:
+        return None
+    from workbench.engine.recording import Recorder
+
+    return Recorder(opts.record)
+
+
 def _push_frames(compiled: CompiledPipeline, video: VideoStream, stream: Stream, opts: RunOptions,
-                 summary: dict[str, Any], progress: _Progress) -> None:
+                 summary: dict[str, Any], progress: _Progress, recorder: Any = None) -> None:
     """Every frame of the source through the stream, until the end, `max_frames` or a stop request."""
     source: SourceBlock = compiled.source.block  # type: ignore[assignment]
     expected = video.frame_count
@@ -175,8 +190,12 @@ def _push_frames(compiled: CompiledPipeline, video: VideoStream, stream: Stream,
         if opts.max_frames is not None and progress.frames >= opts.max_frames:
             return
         values = stream.push(frame)
-        if opts.on_events:
-            _report_events(compiled, values, opts.on_events)
+        if opts.on_events or recorder is not None:
+            raised = _raised_events(compiled, values)
+            for node, events in raised if opts.on_events else ():
+                opts.on_events(node, events)
+            if recorder is not None:
+                recorder.record(compiled, values, raised)
         progress.frames += 1
         progress.last_frame = frame.index
         if (now := time.perf_counter()) >= next_summary:
@@ -228,10 +247,13 @@ def _write_summary(out_dir: Path, summary: dict[str, Any], live: bool = False) -
             raise
 
 
-def _report_events(compiled: CompiledPipeline, values: dict[tuple[str, str], Any], on_events: EventsFn) -> None:
-    """Each event once, from the node that raised it (not again from the blocks it passes through)."""
+def _raised_events(compiled: CompiledPipeline, values: dict[tuple[str, str], Any]) -> list[tuple[str, tuple]]:
+    """Each event once, from the node that raised it (not again from the blocks it passes through), in pipeline
+    order: (node id, its events) for every node that raised any on this frame."""
+    found = []
     for node in compiled.nodes:
         for port in node.event_outputs:
             raised = tuple(e for e in values.get((node.id, port)) or () if e.node == node.id)
             if raised:
-                on_events(node.id, raised)
+                found.append((node.id, raised))
+    return found

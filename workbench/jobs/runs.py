@@ -50,6 +50,7 @@ from workbench.jobs.process import interrupt_on_sigterm
 
 if TYPE_CHECKING:
     from workbench.core.registry import BlockRegistry
+    from workbench.records.event_store import EventSource
 
 REQUEST_FILE, WORKER_FILE, LOG_FILE, PIPELINE_FILE = jf.REQUEST_FILE, jf.WORKER_FILE, jf.LOG_FILE, "pipeline.yaml"
 PROGRESS_FILE, PROBLEMS_FILE, CANCEL_FILE, OUTPUT_DIR, ZIP_FILE = (
@@ -239,6 +240,13 @@ def events_file(run_id: str) -> Path:
     return run_dir(run_id) / EVENTS_FILE
 
 
+def record_source(folder: Path, spec: PipelineSpec, camera: str) -> EventSource:
+    """The event store's source of a run: `run:<run id>`; snapshot paths are under its output folder."""
+    from workbench.engine.recording import source_for
+
+    return source_for(spec, f"run:{folder.name}", camera, str((folder / OUTPUT_DIR).resolve()))
+
+
 def work(folder: Path) -> int:
     """Run the pipeline of one run folder; problems go to problems.json. Exit code 0 = the pipeline ran."""
     from workbench.engine.runner import RunOptions, run_pipeline
@@ -253,7 +261,7 @@ def work(folder: Path) -> int:
         opts = RunOptions(out_dir=folder / OUTPUT_DIR, source=request.source, stride=request.stride,
                           start=request.start, end=request.end, max_frames=request.max_frames,
                           camera=request.camera, on_progress=progress, on_events=_EventLog(folder / EVENTS_FILE),
-                          should_stop=cancel_check(folder))
+                          should_stop=cancel_check(folder), record=record_source(folder, spec, request.camera))
         run_pipeline(spec, opts)
     except WorkbenchError as exc:
         problems = list(exc.problems)

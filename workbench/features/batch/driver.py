@@ -32,6 +32,7 @@ from workbench.features.batch.report import (
     ClipRecord,
     append_events,
     problem_text,
+    store_clip_events,
     write_summary,
 )
 from workbench.features.batch.sources import Clip, expand_sources
@@ -89,6 +90,7 @@ def run_batch(pipeline: str | Path, sources: list[str], opts: BatchOptions) -> d
     out = opts.out_dir
     (out / EVENTS_FILE).unlink(missing_ok=True)
     header = {"pipeline": str(pipeline), "pipeline_name": spec_data.get("meta", {}).get("name", ""),
+              "pipeline_version": spec_data.get("meta", {}).get("version", ""),
               "ray_address": opts.ray_address or "local", "workers": workers, "retries": opts.retries,
               "started": datetime.now(timezone.utc).isoformat(timespec="seconds"), **opts.header}
     records = [ClipRecord(clip=c.name, source=c.source) for c in clips]
@@ -156,6 +158,7 @@ def _run_clips(pool: WorkerPool, clips: list[Clip], records: list[ClipRecord], o
                 continue
         else:
             _gather(outcome.result or {}, clips[i], records[i], opts.out_dir, tries[i])
+            store_clip_events(opts.out_dir, header(), clips[i].name, (outcome.result or {}).get("events", []))
         done += 1
         write_summary(opts.out_dir, header(), records)
         if opts.on_clip_done:

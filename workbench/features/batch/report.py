@@ -10,6 +10,8 @@ from typing import Any
 
 from workbench.core.errors import Problem
 from workbench.core.i18n import t
+from workbench.records.event_store import EventSource
+from workbench.records.event_writer import record_now
 
 SUMMARY_FILE = "batch_summary.json"
 EVENTS_FILE = "events.jsonl"  # every event of every clip, each with its clip name
@@ -63,6 +65,20 @@ def append_events(out: Path, clip: str, events: list[dict[str, Any]]) -> None:
     with open(out / EVENTS_FILE, "a", encoding="utf-8") as f:
         for e in events:
             f.write(json.dumps({"clip": clip, **e}, ensure_ascii=False) + "\n")
+
+
+def clip_source(out: Path, header: dict[str, Any], clip: str) -> EventSource:
+    """The event store's source of one clip of a batch: `batch:<output folder>@<start time>/<clip>`."""
+    return EventSource(id=f"batch:{out.resolve()}@{header.get('started', '')}/{clip}", camera=clip,
+                       pipeline=str(header.get("pipeline_name", "")),
+                       pipeline_version=str(header.get("pipeline_version", "")), folder=str((out / clip).resolve()))
+
+
+def store_clip_events(out: Path, header: dict[str, Any], clip: str, events: list[dict[str, Any]]) -> None:
+    """A finished clip's events into the event store (in the order of its lines in the batch's events.jsonl);
+    when the database refuses, a warning says to ingest the batch folder later."""
+    if events:
+        record_now(clip_source(out, header, clip), events)
 
 
 def table(records: list[ClipRecord]) -> str:

@@ -31,6 +31,7 @@ from workbench.core.errors import PipelineInvalid, WorkbenchError
 from workbench.core.i18n import t
 from workbench.core.registry import BlockRegistry
 from workbench.engine.graph import compile_pipeline
+from workbench.engine.recording import source_for
 from workbench.engine.runner import RunOptions, prepare_out_dir, run_compiled
 from workbench.engine.spec import PipelineSpec
 from workbench.features.streams.camera_run import CameraRun, keep_earlier_outputs
@@ -43,7 +44,9 @@ from workbench.features.streams.cameras import (
     stream_registry,
 )
 from workbench.features.streams.reload import ReloadMixin
+from workbench.features.streams.serve_events import event_counts
 from workbench.media.health import HEALTH_FILE, HealthWriter, ServeState, StreamHealth, now_iso
+from workbench.records.event_store import EventSource
 
 EVENTS_FILE = "events.jsonl"
 __all__ = ["EVENTS_FILE", "CameraRun", "Server", "keep_earlier_outputs"]
@@ -166,7 +169,7 @@ class Server(ReloadMixin):
             run.summary = run_compiled(compiled, RunOptions(
                 out_dir=run.out_dir, camera=run.cam.id, should_stop=run.stopping.is_set, write_health=False,
                 on_events=lambda node, events: self._events(run, events),
-                on_live=lambda handle: setattr(run, "live", handle)))
+                on_live=lambda handle: setattr(run, "live", handle), record=self.record_source(run)))
             run.status = "stopped" if run.stopping.is_set() else run.summary.get("status", "done")
             return False
         except Exception as exc:  # a defect in one camera's pipeline must not take the others down
@@ -175,6 +178,13 @@ class Server(ReloadMixin):
                 return False
             run.fail(exc)
             return not isinstance(exc, PipelineInvalid)
+
+    def record_source(self, run: CameraRun) -> EventSource:
+        """The event store's source of a camera: `serve:<output folder>/<camera>`, numbered on from the camera's
+        lines already in the output's events.jsonl (earlier runs, earlier serves into the same folder)."""
+        earlier = event_counts(self.out_root / EVENTS_FILE).get(run.cam.id, 0)
+        return source_for(self.spec, f"serve:{self.out_root.resolve()}/{run.cam.id}", run.cam.id,
+                          str(run.out_dir.resolve()), earlier)
 
     def camera_spec(self, cam: CameraEntry) -> PipelineSpec:
         return camera_spec(self.spec, self.registry, cam)
