@@ -1,10 +1,35 @@
-"""What the canvas would send to the Build page, for AppTest tests (AppTest cannot see inside the component)."""
+"""For AppTest tests of the app: a signed-in person (the app shows only the sign-in page before), and what the
+canvas would send to the Build page (AppTest cannot see inside the component)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from streamlit.testing.v1 import AppTest
+
+from workbench.core.errors import WorkbenchError
+from workbench.records.accounts import add_user, get_user
+from workbench.records.roles import ROLES
+from workbench.records.sign_in import sign_in
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+TESTER, TESTER_PASSWORD = "tester", "correct horse battery"
+
+
+def signed_in(at: AppTest, name: str = TESTER, roles: tuple[str, ...] = ROLES) -> AppTest:
+    """`at` with `name` signed in (an account with `roles`, made in the current workbench home when missing)."""
+    try:
+        get_user(name)
+    except WorkbenchError:
+        add_user(None, name, TESTER_PASSWORD, list(roles))
+    at.session_state["session_token"] = sign_in(name, TESTER_PASSWORD).token
+    return at
+
+
+def app_test(timeout: float = 60) -> AppTest:
+    """app.py as a signed-in tester sees it (not run yet)."""
+    return signed_in(AppTest.from_file(APP, default_timeout=timeout))
 
 _seq = [0]
 

@@ -42,6 +42,24 @@ class StreamlitServer:
     home: Path
     log: Path
 
+    def sign_in(self, page, name: str = "tester", password: str = "correct horse battery") -> None:
+        """Sign `name` in for the browser `page` (an account with every role, made in the server's records database
+        when missing): its session cookie, as the sign-in page would leave it (the form itself: test_sign_in.py)."""
+        from workbench.apps.ui.session import COOKIE
+        from workbench.core.errors import WorkbenchError
+        from workbench.records.accounts import add_user, get_user
+        from workbench.records.database import DATABASE_URL_ENV, open_database
+        from workbench.records.roles import ROLES
+        from workbench.records.sign_in import sign_in
+
+        engine = open_database(os.environ.get(DATABASE_URL_ENV) or f"sqlite:///{self.home / 'records.db'}")
+        try:
+            get_user(name, engine=engine)
+        except WorkbenchError:
+            add_user(None, name, password, list(ROLES), engine=engine)
+        token = sign_in(name, password, engine=engine).token
+        page.context.add_cookies([{"name": COOKIE, "value": token, "url": self.url}])
+
 
 # -- Streamlit server -------------------------------------------------------------------------------------------------
 def free_port() -> int:

@@ -21,6 +21,7 @@ def nav_link(page, url_path: str):
 
 
 def test_app_opens_in_chinese_switches_to_english_and_finds_a_block(app_server, page, wait_idle, shot):
+    app_server.sign_in(page)
     page.goto(app_server.url)
     wait_idle(page)
     expect(page.locator("h1").first).to_have_text(t("app.build.title", "zh"))  # the default page: Build
@@ -59,6 +60,7 @@ def test_app_opens_in_chinese_switches_to_english_and_finds_a_block(app_server, 
                                            ("train", "app.train.title"),
                                            ("evaluate", "app.eval.title"), ("share", "app.share.title")])
 def test_every_page_opens_without_an_error(app_server, page, wait_idle, shot, url_path, key):
+    app_server.sign_in(page)
     page.goto(f"{app_server.url}/{url_path}")
     wait_idle(page)
     shot(page, f"smoke-page-{url_path}-zh")

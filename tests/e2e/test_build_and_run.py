@@ -14,6 +14,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_build_draw_save_and_run_on_the_demo_clip(app_server, page, wait_idle, shot):
+    app_server.sign_in(page)
     truth = json.loads((app_server.home / "demo" / "demo_s0.truth.json").read_text())
     clip = app_server.home / "demo" / "demo_s0.mp4"
     page.goto(app_server.url)

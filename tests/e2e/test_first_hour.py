@@ -73,6 +73,7 @@ def header(page) -> str:
 
 
 def test_a_newcomers_first_hour_in_chinese(fresh_server, page, wait_idle, shot):
+    fresh_server.sign_in(page)
     home = fresh_server.home
     truth = json.loads((home / "demo" / "demo_s0.truth.json").read_text(encoding="utf-8"))
     outside: list[str] = []
@@ -215,6 +216,7 @@ def test_a_newcomers_first_hour_in_chinese(fresh_server, page, wait_idle, shot):
 def test_switching_language_keeps_choices_and_a_refresh_keeps_the_language(fresh_server, page, wait_idle, shot):
     """Streamlit's browser side remembers a choice by its label: after the labels were translated the Run page's
     video choice showed nothing chosen. The language itself was lost on refresh."""
+    fresh_server.sign_in(page)
     page.goto(fresh_server.url + "/run")
     wait_idle(page)
     page.locator(".st-key-run_clip_kind").get_by_text(zh("app.picker.server"), exact=True).click()

@@ -3,12 +3,9 @@ while it is being offered."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from streamlit.testing.v1 import AppTest
 from toy_blocks import toy_spec_dict
-from ui_support import add_block
+from ui_support import add_block, app_test
 
 from workbench.apps.ui import autosave
 from workbench.apps.ui.draft import Draft
@@ -16,8 +13,6 @@ from workbench.apps.ui.pages.build import local_time
 from workbench.apps.ui.plain_text import as_plain_markdown
 from workbench.core.i18n import t
 from workbench.engine.spec import parse_spec
-
-APP = str(Path(__file__).resolve().parents[4] / "app.py")
 
 
 def test_unsaved_work_is_kept_and_found_again(tmp_path):
@@ -46,13 +41,13 @@ def home(tmp_path, monkeypatch):
 
 
 def test_a_new_session_offers_the_unsaved_pipeline_back(home):
-    first = AppTest.from_file(APP, default_timeout=60).run()
+    first = app_test().run()
     add_block(first, "sources/video_file@v1")
     add_block(first, "detection/motion@v1")
     kept = autosave.find()
     assert kept is not None  # written while working, before any save
 
-    again = AppTest.from_file(APP, default_timeout=60).run()  # a browser refresh: a new session
+    again = app_test().run()  # a browser refresh: a new session
     offer = t("app.build.autosave_found", "zh", name=as_plain_markdown("new-pipeline"),  # a name is escaped
               time=local_time(kept.saved_at), nodes=2)
     assert [w.value for w in again.warning] == [offer]
@@ -64,15 +59,15 @@ def test_a_new_session_offers_the_unsaved_pipeline_back(home):
 
 
 def test_discarding_the_offer_removes_it(home):
-    first = AppTest.from_file(APP, default_timeout=60).run()
+    first = app_test().run()
     add_block(first, "sources/video_file@v1")
-    again = AppTest.from_file(APP, default_timeout=60).run()
+    again = app_test().run()
     again.button(key="autosave_discard").click().run()
     assert autosave.find() is None and not again.warning
 
 
 def test_the_language_is_taken_from_the_address_and_kept_there(home):
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = app_test()
     at.query_params["lang"] = "en"
     at.run()
     assert at.title[0].value == "Build"

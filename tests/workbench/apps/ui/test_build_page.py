@@ -3,23 +3,18 @@ panel, save and reopen. The real canvas is driven in a browser by tests/e2e."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from streamlit.testing.v1 import AppTest
-from ui_support import add_block, canvas_reply
+from ui_support import add_block, app_test, canvas_reply
 
 from workbench.apps.ui.plain_text import as_plain_markdown
 from workbench.core.i18n import t
 from workbench.engine.spec import load_spec
 
-APP = str(Path(__file__).parents[4] / "app.py")
-
 
 @pytest.fixture
 def app(tmp_path, monkeypatch):
     monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path))
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = app_test().run()
     assert not at.exception
     return at
 

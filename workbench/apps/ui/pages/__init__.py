@@ -1,6 +1,7 @@
 """The router's pages: Build, Run, Cameras, Clips, Train, Evaluate, Share, Blocks; each a thin function over tested
 modules. A page's module is imported when the page is first shown, not before the first paint (the Train and Clips
-pages pull in the training and labelling stacks, over a second of imports)."""
+pages pull in the training and labelling stacks, over a second of imports). Nobody signed in: the sign-in page is
+the only page (workbench.apps.ui.session checks the session on every render)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from workbench.apps.ui.account_panel import account_panel
 from workbench.apps.ui.common import language_picker, tr
+from workbench.apps.ui.session import signed_in_actor, write_pending_cookie
 
 # key -> (module in workbench.apps.ui.pages, page function, translated title key, icon); the menu order
 PAGES = {
@@ -34,8 +37,15 @@ def lazy_page(module: str, function: str) -> Callable[[], None]:
 
 
 def all_pages() -> list:
-    """The pages in menu order, titled in the current language; the Build page is the default."""
+    """The pages in menu order, titled in the current language; the Build page is the default. Before sign-in: only
+    the sign-in page."""
     language_picker()
+    write_pending_cookie()
+    actor = signed_in_actor()
+    if actor is None:
+        return [st.Page(lazy_page("sign_in", "sign_in_page"), title=tr("app.signin.title"), url_path="signin",
+                        default=True, icon=":material/login:")]
+    account_panel(actor)
     pages = {key: st.Page(lazy_page(module, function), title=tr(title), url_path=key, default=key == "build",
                           icon=icon)
              for key, (module, function, title, icon) in PAGES.items()}
