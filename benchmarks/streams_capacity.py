@@ -14,9 +14,12 @@ process (one thread per camera). A level is sustained when every camera processe
 Memory per stream = growth of this process's RSS (psutil) with the cameras running, divided by their number; for
 nanodet also the growth per camera beyond the first ((RSS at n - RSS at 1) / (n - 1), each level from its own start),
 the frames per model call and the process's CPU time per processed frame (all threads: decoding, model, tracker),
-which a busy machine disturbs less than frame rates.
+which a busy machine disturbs less than frame rates. nanodet ends with one line side by side: cameras sustained
+(batched / per camera, goal 2x), CPU per frame at the most cameras measured and the cameras that CPU time allows at
+10 fps on the machine's cores, MB per extra camera (goal < 60).
 
 Run: .venv/bin/python benchmarks/streams_capacity.py [--fps 10] [--window 8] [--parts motion,yolo,gil,nanodet]
+     [--nanodet-cameras 1,2,3,4]
 (~2-3 min on 2 cores without nanodet; nanodet alone ~3 min, needs Debian's opencv-doc for vtest.avi)
 """
 
@@ -178,12 +181,13 @@ def nanodet(args: argparse.Namespace, folder: Path) -> dict[str, int]:
     per_camera = {**NANODET, "config": {**NANODET["config"], "max_batch": 1}}
     best: dict[str, int] = {}
     growth: dict[str, dict[int, float]] = {"batched": {}, "per camera": {}}
-    for n in (1, 2, 3, 4):
+    cpu_ms: dict[str, dict[int, float]] = {"batched": {}, "per camera": {}}
+    for n in args.nanodet_cameras:
         sites = [{"det": {"model": m}} for m in nanodet_copies(n, f"l{n}")]
         for name, det, site in (("batched", NANODET, None), ("per camera", per_camera, sites)):
             r = level(det, clip, n, args.window, folder, sites=site, tag=name.replace(" ", "-"), line=VTEST_LINE)
             ok = r["min_fps"] >= 0.95 * 10
-            growth[name][n] = r["growth_mb"]
+            growth[name][n], cpu_ms[name][n] = r["growth_mb"], r["cpu_ms"]
             extra = (r["growth_mb"] - growth[name][1]) / (n - 1) if n > 1 else float("nan")
             print(f"{'nanodet ' + name:<18} {n:>4} {r['min_fps']:>8.1f} {r['total_fps']:>9.1f} {r['dropped']:>8.1%} "
                   f"{r['lag']:>9.2f} {r['mb_per_stream']:>9.1f} {extra:>8.1f} {r['per_call']:>11.2f} "
@@ -191,7 +195,26 @@ def nanodet(args: argparse.Namespace, folder: Path) -> dict[str, int]:
                   f"{'sustained' if ok else 'NOT sustained'}", flush=True)
             if ok and best.get(name, 0) == n - 1:
                 best[name] = n
+    nanodet_summary(best, growth, cpu_ms)
     return best
+
+
+def nanodet_summary(best: dict[str, int], growth: dict[str, dict[int, float]],
+                    cpu_ms: dict[str, dict[int, float]]) -> None:
+    """Batched vs per camera side by side: cameras sustained, CPU per frame at the most cameras measured (and the
+    cameras that CPU time allows on this machine's cores at 10 fps, busy or not), MB per camera beyond the first."""
+    top = max(cpu_ms["batched"])
+    allows = {name: (os.cpu_count() or 1) * 1000 / (ms[top] * 10) for name, ms in cpu_ms.items()}
+    extra = {name: (g[top] - g[1]) / (top - 1) if top > 1 else float("nan") for name, g in growth.items()}
+    got = {name: best.get(name, 0) for name in cpu_ms}
+    ratio = f"{got['batched'] / got['per camera']:.2f}" if got["per camera"] else "n/a (per camera sustained none)"
+    print(f"nanodet batched vs per camera: cameras sustained {got['batched']} vs {got['per camera']} "
+          f"(ratio {ratio}; goal 2x); CPU per frame at {top} cameras {cpu_ms['batched'][top]:.0f} vs "
+          f"{cpu_ms['per camera'][top]:.0f} ms (per camera / batched = "
+          f"{cpu_ms['per camera'][top] / cpu_ms['batched'][top]:.2f}): CPU time for {allows['batched']:.1f} vs "
+          f"{allows['per camera']:.1f} cameras at 10 fps on {os.cpu_count()} free cores "
+          f"(ratio {allows['batched'] / allows['per camera']:.2f}); MB per extra camera {extra['batched']:.1f} vs "
+          f"{extra['per camera']:.1f} (goal < 60)", flush=True)
 
 
 def classic(args: argparse.Namespace, folder: Path, parts: set[str]) -> dict[str, int]:
@@ -220,6 +243,8 @@ def main() -> None:
     ap.add_argument("--fps", type=float, default=10.0, help="frame rate of every camera (the target)")
     ap.add_argument("--window", type=float, default=8.0, help="seconds measured per level")
     ap.add_argument("--parts", default="motion,yolo,gil,nanodet", help="which measurements, comma-separated")
+    ap.add_argument("--nanodet-cameras", default="1,2,3,4", type=lambda v: [int(x) for x in v.split(",")],
+                    help="camera counts measured for nanodet (starting at 1: memory per extra camera needs it)")
     args = ap.parse_args()
     parts = set(args.parts.split(","))
     folder = Path(tempfile.mkdtemp(prefix="streams-capacity-"))
