@@ -50,4 +50,21 @@ def t(key: str, lang: str | None = None, /, **params: Any) -> str:
     if texts is None:
         return key if not params else f"{key} {params}"
     text = texts.get(lang or current_language()) or texts.get("en", key)
+    params = {name: value.render(lang) if isinstance(value, Phrase) else value for name, value in params.items()}
     return text.format(**params) if params else text
+
+
+class Phrase(str):
+    """A message parameter that is itself translated (a role, a permission): rendered in the language of the message
+    it goes into; as a plain string (JSON, logs) it is the English text. Several keys are listed."""
+
+    keys: tuple[str, ...]
+
+    def __new__(cls, *keys: str) -> Phrase:
+        phrase = super().__new__(cls, ", ".join(t(k, "en") for k in keys))
+        phrase.keys = keys
+        return phrase
+
+    def render(self, lang: str | None = None) -> str:
+        lang = lang or current_language()
+        return ("、" if lang == "zh" else ", ").join(t(k, lang) for k in self.keys)

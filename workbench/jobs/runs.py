@@ -47,6 +47,8 @@ from workbench.jobs.folder import (
     write_json,
 )
 from workbench.jobs.process import interrupt_on_sigterm
+from workbench.records import audit
+from workbench.records.roles import Actor, Permission, require
 
 if TYPE_CHECKING:
     from workbench.core.registry import BlockRegistry
@@ -138,21 +140,26 @@ def _source_location(spec: PipelineSpec, request: RunRequest) -> str:
     return str(found[0].config.get(found[1], "")) if found else ""
 
 
-def start_run(spec: PipelineSpec, request: RunRequest) -> str:
-    """Write the run folder and spawn its worker; returns the run id at once."""
+def start_run(spec: PipelineSpec, request: RunRequest, actor: Actor | None = None) -> str:
+    """Write the run folder and spawn its worker on behalf of `actor` (None: the OS user); returns the run id."""
+    actor = require(actor, Permission.RUNS_START)
     if request.source and "://" not in request.source:
         request = RunRequest(**{**asdict(request), "source": str(Path(request.source).expanduser().resolve())})
     run_id, folder = create_job(runs_root(), {
-        "pipeline": spec.meta.name, "source": redact(_source_location(spec, request)), "request": asdict(request)},
-        private=True)
+        "pipeline": spec.meta.name, "source": redact(_source_location(spec, request)), "request": asdict(request),
+        "started_by": actor.name}, private=True)
     save_spec(spec, folder / PIPELINE_FILE, private=True)  # the worker needs the camera's password: owner only
     start_worker(folder, "workbench.jobs.runs")
+    audit.record(actor, "run.start", run_id, after={"pipeline": spec.meta.name,
+                                                    "source": redact(_source_location(spec, request))})
     return run_id
 
 
-def cancel_run(run_id: str) -> None:
+def cancel_run(run_id: str, actor: Actor | None = None) -> None:
     """Ask the worker to stop after the current frame; what was produced so far is kept."""
+    actor = require(actor, Permission.RUNS_START)
     request_cancel(run_dir(run_id))
+    audit.record(actor, "run.cancel", run_id)
 
 
 # -- reading state ---------------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from workbench.core.errors import Problem, WorkbenchError
-from workbench.core.i18n import t
+from workbench.core.i18n import Phrase, t
 
 
 class Permission(StrEnum):
@@ -91,8 +91,8 @@ def require(actor: Actor | None, permission: Permission) -> Actor:
         return actor
     roles = roles_with(permission)
     raise WorkbenchError([Problem("access_denied", field=str(permission), params={
-        "user": actor.name, "permission": t(f"permission.{permission}"),
-        "roles": ", ".join(role_label(r) for r in roles)})])
+        "user": actor.name, "permission": Phrase(f"permission.{permission}"),
+        "roles": Phrase(*(f"role.{r}" for r in roles))})])
 
 
 def require_district(actor: Actor | None, district: str) -> Actor:

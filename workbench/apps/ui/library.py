@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,8 @@ from workbench.core.errors import PipelineInvalid, Problem
 from workbench.core.paths import user_pipelines_dir
 from workbench.engine.credentials import credential_problems
 from workbench.engine.spec import PipelineSpec, load_spec, save_spec
+from workbench.records import audit
+from workbench.records.roles import Actor, Permission, require
 
 BUNDLED_DIR = Path(__file__).resolve().parents[3] / "pipelines"
 _FILE_NAME = re.compile(r"^[\w-]{1,80}$")  # letters (Chinese included), digits, _ and -
@@ -54,8 +57,9 @@ def path_for(name: str) -> Path:
     return user_dir() / f"{name.strip()}.yaml"
 
 
-def save_pipeline(spec: PipelineSpec, name: str, overwrite: bool = True) -> Path:
+def save_pipeline(spec: PipelineSpec, name: str, overwrite: bool = True, actor: Actor | None = None) -> Path:
     """Save into the user's folder; refuse bad names and (unless `overwrite`) existing files."""
+    actor = require(actor, Permission.PIPELINES_EDIT)
     problem = check_file_name(name)
     if problem:
         raise PipelineInvalid([problem])
@@ -63,8 +67,29 @@ def save_pipeline(spec: PipelineSpec, name: str, overwrite: bool = True) -> Path
     if path.exists() and not overwrite:
         raise PipelineInvalid([Problem("pipeline_exists", field="name", params={"name": name.strip()})])
     path.parent.mkdir(parents=True, exist_ok=True)
+    before = file_digest(path)
     save_spec(spec, path, private=bool(credential_problems(spec)))  # a camera password: readable by its owner only
+    audit.record(actor, "pipeline.save", path.name, before=before, after=file_digest(path))
     return path
+
+
+def delete_pipeline(name: str, actor: Actor | None = None) -> None:
+    """Delete a saved pipeline of the user's folder (bundled templates are not there); `pipeline_file_name` for a
+    bad name."""
+    actor = require(actor, Permission.PIPELINES_EDIT)
+    problem = check_file_name(name)
+    if problem:
+        raise PipelineInvalid([problem])
+    path = path_for(name)
+    if path.exists():
+        before = file_digest(path)
+        path.unlink()
+        audit.record(actor, "pipeline.delete", path.name, before=before)
+
+
+def file_digest(path: Path) -> dict[str, str] | None:
+    """What the audit trail keeps of a pipeline file: its sha256 (None when there is no file)."""
+    return {"sha256": hashlib.sha256(path.read_bytes()).hexdigest()} if path.is_file() else None
 
 
 def free_name(base: str) -> str:

@@ -27,6 +27,8 @@ from workbench.core.errors import Problem, WorkbenchError
 from workbench.core.paths import workbench_home
 from workbench.features.sharing.manifest import check_name
 from workbench.features.sharing.signing import TrustedKey, key_id
+from workbench.records import audit
+from workbench.records.roles import Actor, Permission, require
 
 
 @dataclass(frozen=True)
@@ -126,8 +128,9 @@ def _parse_public(text: str, origin: str) -> Ed25519PublicKey:
     return key
 
 
-def trust(pem_file_or_text: str | Path, district: str) -> TrustedKey:
+def trust(pem_file_or_text: str | Path, district: str, actor: Actor | None = None) -> TrustedKey:
     """Trust a public key (PEM text, or a file holding it) for `district`'s releases; trusting twice is harmless."""
+    actor = require(actor, Permission.KEYS_TRUST)
     check_name(district, "district")
     text, origin = str(pem_file_or_text), "text"
     if not text.lstrip().startswith("-----BEGIN"):
@@ -142,6 +145,7 @@ def trust(pem_file_or_text: str | Path, district: str) -> TrustedKey:
     tmp = target.with_name(target.name + ".tmp")
     tmp.write_text(public_pem(key), encoding="ascii")
     os.replace(tmp, target)
+    audit.record(actor, "keys.trust", f"{district}/{kid}", after={"district": district, "key_id": kid})
     return TrustedKey(district, kid, key)
 
 
@@ -157,11 +161,13 @@ def trusted_keys() -> list[TrustedKey]:
     return found
 
 
-def untrust(kid: str) -> list[TrustedKey]:
+def untrust(kid: str, actor: Actor | None = None) -> list[TrustedKey]:
     """Stop trusting the key `kid` (for every district it was trusted for); unknown ids are `keys_not_trusted`."""
+    actor = require(actor, Permission.KEYS_TRUST)
     gone = [k for k in trusted_keys() if k.key_id == kid]
     if not gone:
         raise _error("keys_not_trusted", "key_id", key_id=kid)
     for k in gone:
         (trusted_dir() / f"{k.district}-{k.key_id}.pub").unlink(missing_ok=True)
+        audit.record(actor, "keys.untrust", f"{k.district}/{k.key_id}", before={"district": k.district})
     return gone

@@ -19,8 +19,9 @@ from workbench.engine.spec import PipelineSpec
 from workbench.features.sharing.bundle import build_bundle
 from workbench.features.sharing.from_mlflow import fetch_registered
 from workbench.features.sharing.manifest import BundleManifest
-from workbench.features.sharing.publish import FileProgress, Published, UploadLog, publish
+from workbench.features.sharing.publish import FileProgress, Published, UploadLog, check_publisher, publish
 from workbench.features.sharing.store import RegistryStore
+from workbench.records.roles import Actor
 
 LOG_FILE = "upload-log.json"
 MANIFEST_FILE = "manifest.json"
@@ -68,25 +69,27 @@ def prepare(pipeline: PipelineSpec | str | Path, *, name: str, version: str, dis
 
 
 def publish_version(pipeline: PipelineSpec | str | Path, store: RegistryStore, *, name: str, version: str,
-                    district: str, progress: FileProgress | None = None, **bundle: Any) -> Published:
+                    district: str, progress: FileProgress | None = None, actor: Actor | None = None,
+                    **bundle: Any) -> Published:
     """Prepare and send one version; a second publish of the same version on this machine meanwhile is refused."""
     from filelock import FileLock, Timeout
 
+    check_publisher(actor, district)  # before the bundle is built, not only when it is signed
     box = outbox_dir(district, name, version)
     box.parent.mkdir(parents=True, exist_ok=True)
     try:
         with FileLock(str(box) + ".lock", timeout=0):
             folder, manifest = prepare(pipeline, name=name, version=version, district=district, **bundle)
-            return send(folder, manifest, store, progress)
+            return send(folder, manifest, store, progress, actor)
     except Timeout:
         raise WorkbenchError([Problem("registry_publish_busy", field="version",
                                       params={"ref": f"{district}/{name}@{version}"})]) from None
 
 
 def send(folder: Path, manifest: BundleManifest, store: RegistryStore,
-         progress: FileProgress | None = None) -> Published:
+         progress: FileProgress | None = None, actor: Actor | None = None) -> Published:
     """Publish a prepared bundle, resuming an interrupted attempt; the outbox folder goes once it is out."""
     box = outbox_dir(manifest.district, manifest.name, manifest.version)
-    published = publish(folder, manifest, store, progress, UploadLog(box / LOG_FILE))
+    published = publish(folder, manifest, store, progress, UploadLog(box / LOG_FILE), actor)
     shutil.rmtree(box, ignore_errors=True)
     return published

@@ -29,6 +29,8 @@ from workbench.features.sharing.store import (
     release_key,
     upload_prefix,
 )
+from workbench.records import audit
+from workbench.records.roles import Actor, Permission, require, require_district
 
 FileProgress = Callable[[str, int, int], None]  # (file path in the bundle, bytes done, file size)
 
@@ -78,8 +80,11 @@ def _release_of(store: RegistryStore, key: str) -> Release | None:
 
 
 def publish(folder: str | Path, manifest: BundleManifest, store: RegistryStore,
-            progress: FileProgress | None = None, log: UploadLog | None = None) -> Published:
-    """Sign `manifest` with the district's private key and publish `folder`; `registry_version_exists` if taken."""
+            progress: FileProgress | None = None, log: UploadLog | None = None,
+            actor: Actor | None = None) -> Published:
+    """Sign `manifest` with the district's private key and publish `folder`; `registry_version_exists` if taken.
+    Only a publisher of that district (or the OS user holding its key file) may sign."""
+    actor = check_publisher(actor, manifest.district)
     folder = Path(folder)
     problems = verify_files(folder, manifest)
     if problems:  # the folder changed since it was built: publishing it would publish a lie
@@ -105,7 +110,13 @@ def publish(folder: str | Path, manifest: BundleManifest, store: RegistryStore,
         if winner is None or winner.manifest.upload_id != manifest.upload_id:  # never delete the winner's files
             _forget_upload(store, manifest)
         raise _version_exists(manifest, store)
+    audit.record(actor, "registry.publish", key, after={"store": store.describe(), "upload_id": manifest.upload_id})
     return Published(key, release, uploaded, tuple(skipped))
+
+
+def check_publisher(actor: Actor | None, district: str) -> Actor:
+    """The actor when they may publish and sign for `district`; else the translated refusal."""
+    return require_district(require(actor, Permission.REGISTRY_PUBLISH), district)
 
 
 def _forget_upload(store: RegistryStore, manifest: BundleManifest) -> None:

@@ -21,6 +21,8 @@ from workbench.features.sharing.keys import trusted_keys
 from workbench.features.sharing.manifest import Release
 from workbench.features.sharing.signing import Verdict, verify
 from workbench.features.sharing.store import RELEASE_MAX_BYTES, RegistryStore, StoreError, file_key, release_key
+from workbench.records import audit
+from workbench.records.roles import Actor, Permission, require
 
 POLICY_SETTING = "WORKBENCH_REGISTRY_POLICY"
 POLICIES = ("refuse", "warn")
@@ -76,8 +78,9 @@ def judge(release: Release, policy: str | None = None) -> tuple[Verdict, tuple[P
 
 
 def pull(store: RegistryStore, district: str, name: str, version: str, dest: str | Path,
-         progress: FileProgress | None = None, policy: str | None = None) -> Pulled:
+         progress: FileProgress | None = None, policy: str | None = None, actor: Actor | None = None) -> Pulled:
     """Download and verify a version into `dest` (created; must not exist yet)."""
+    actor = require(actor, Permission.REGISTRY_PULL)
     dest = Path(dest).expanduser()
     if dest.exists():
         raise WorkbenchError([Problem("registry_dest_exists", field="dest", params={"path": str(dest)})])
@@ -99,4 +102,5 @@ def pull(store: RegistryStore, district: str, name: str, version: str, dest: str
         staging.rename(dest)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    audit.record(actor, "registry.pull", release_key(district, name, version), after={"trust": verdict.status})
     return Pulled(dest, release, verdict, warnings)

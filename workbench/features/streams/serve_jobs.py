@@ -35,6 +35,8 @@ from workbench.features.streams.serve_events import event_counts, tail_events
 from workbench.jobs.folder import job_folder, job_ids, new_job_id, read_json, write_json
 from workbench.jobs.process import alive, process_facts, spawn, terminate
 from workbench.media.health import HEALTH_FILE, StreamHealth, read_health
+from workbench.records import audit
+from workbench.records.roles import Actor, Permission, require
 
 CAMERAS_FILE, INFO_FILE, OUTPUT_DIR, LOG_FILE, EVENTS_FILE = (
     "cameras.yaml", "info.json", "output", "log.txt", "events.jsonl")
@@ -111,8 +113,9 @@ def check_cameras(pipeline: Path, cameras: list[dict[str, Any]]) -> dict[str, An
 
 
 # -- starting and stopping -------------------------------------------------------------------------------------------
-def start_serve(pipeline: Path, cameras: list[dict[str, Any]]) -> str:
+def start_serve(pipeline: Path, cameras: list[dict[str, Any]], actor: Actor | None = None) -> str:
     """Check the cameras, write the serve folder and spawn `workbench serve`; returns the serve id at once."""
+    actor = require(actor, Permission.CAMERAS_START)
     data = check_cameras(pipeline, cameras)
     serve_id = new_job_id()
     folder = serves_root() / serve_id
@@ -122,18 +125,20 @@ def start_serve(pipeline: Path, cameras: list[dict[str, Any]]) -> str:
         yaml.safe_dump(data, out, allow_unicode=True, sort_keys=False)
     info = {"id": serve_id, "kind": "app", "created": time.time(), "started": _now(), "pipeline": data["pipeline"],
             "cameras": [{"id": c["id"], "url": redact(c["url"])} for c in data["cameras"]],
-            "out": str(folder / OUTPUT_DIR), "cameras_file": str(folder / CAMERAS_FILE)}
+            "out": str(folder / OUTPUT_DIR), "cameras_file": str(folder / CAMERAS_FILE), "started_by": actor.name}
     write_json(folder / INFO_FILE, info)
     cmd = [sys.executable, "-m", "workbench.apps.cli", "serve", str(folder / CAMERAS_FILE), "--out",
            str(folder / OUTPUT_DIR), "--quiet"]
     facts = spawn(cmd, folder / LOG_FILE, name=f"serve-{serve_id}")
     write_json(folder / INFO_FILE, {**info, **_process_facts(facts)})
+    audit.record(actor, "cameras.start", serve_id, after={"pipeline": info["pipeline"], "cameras": info["cameras"]})
     return serve_id
 
 
-def stop_serve(serve_id: str, timeout: float = STOP_TIMEOUT_S) -> bool:
+def stop_serve(serve_id: str, timeout: float = STOP_TIMEOUT_S, actor: Actor | None = None) -> bool:
     """SIGTERM the serve and wait until it has closed every camera's files. False when it is not on this machine or
     had to be killed after `timeout`."""
+    actor = require(actor, Permission.CAMERAS_START)
     folder = serve_dir(serve_id)
     info = read_json(folder / INFO_FILE) or {}
     if not _local(info):
@@ -141,6 +146,7 @@ def stop_serve(serve_id: str, timeout: float = STOP_TIMEOUT_S) -> bool:
     if not alive(info):
         return True  # already ended (or crashed): nothing to stop, and its state stays what it was
     write_json(folder / INFO_FILE, {**info, "stop_requested": _now()})
+    audit.record(actor, "cameras.stop", serve_id, before={"pipeline": info.get("pipeline")})
     return terminate(info, timeout)
 
 

@@ -27,6 +27,8 @@ from workbench.core.paths import workbench_home
 from workbench.features.training.config import TrainConfig
 from workbench.jobs import folder as jf
 from workbench.jobs.process import interrupt_on_sigterm
+from workbench.records import audit
+from workbench.records.roles import Actor, Permission, require
 
 REQUEST_FILE, WORKER_FILE, LOG_FILE, PROGRESS_FILE = jf.REQUEST_FILE, jf.WORKER_FILE, jf.LOG_FILE, jf.PROGRESS_FILE
 RESULT_FILE, PROBLEMS_FILE, CANCEL_FILE = "result.json", jf.PROBLEMS_FILE, jf.CANCEL_FILE
@@ -60,11 +62,14 @@ def job_dir(job_id: str) -> Path:
     return jf.job_folder(trainings_root(), job_id)
 
 
-def start_training(config: TrainConfig, data_yaml: str | Path) -> str:
-    """Write the job folder and spawn its worker; returns the job id at once."""
+def start_training(config: TrainConfig, data_yaml: str | Path, actor: Actor | None = None) -> str:
+    """Write the job folder and spawn its worker on behalf of `actor` (None: the OS user); returns the job id."""
+    actor = require(actor, Permission.TRAINING_START)
     job_id, folder = jf.create_job(trainings_root(), {
-        "data_yaml": str(Path(data_yaml).expanduser().resolve()), "config": config.model_dump()})
+        "data_yaml": str(Path(data_yaml).expanduser().resolve()), "config": config.model_dump(),
+        "started_by": actor.name})
     jf.start_worker(folder, "workbench.features.training.jobs", cwd=folder)
+    audit.record(actor, "training.start", job_id, after={"data_yaml": str(data_yaml), "config": config.model_dump()})
     return job_id
 
 

@@ -18,6 +18,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from workbench.core.errors import BlockError, Problem
 from workbench.core.paths import workbench_home
+from workbench.records import audit
+from workbench.records.roles import Actor, Permission, require
 
 EXPERIMENT = "workbench-training"
 CANDIDATE, CHAMPION = "candidate", "champion"
@@ -221,9 +223,12 @@ def json_tag(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def promote(name: str, version: str | int, alias: str = CHAMPION, uri: str | None = None) -> None:
+def promote(name: str, version: str | int, alias: str = CHAMPION, uri: str | None = None,
+            actor: Actor | None = None) -> None:
     """Point `alias` (default "champion") at version `version` of the registered model `name`."""
     from mlflow.exceptions import MlflowException
+
+    actor = require(actor, Permission.MODELS_PROMOTE)
 
     uri = uri or configured_uri()
     if not server_reachable(uri):
@@ -235,3 +240,4 @@ def promote(name: str, version: str | int, alias: str = CHAMPION, uri: str | Non
     except MlflowException as exc:
         raise BlockError("model_version_unknown", None, "version", model=name, version=str(version),
                          detail=str(exc).splitlines()[0][:200]) from exc
+    audit.record(actor, "model.promote", f"models:/{name}@{alias}", after={"version": str(version)})
