@@ -167,3 +167,20 @@ def test_script_and_html_in_names_are_stored_and_given_back_as_text(database_url
     assert validate_session(session.token).name == name
     assert validate_session(session.token).district == "<b>east</b>"
     assert [e.target for e in audit.entries(action="sign_in")] == [name]
+
+
+def test_a_hash_made_with_older_parameters_is_redone_at_sign_in(database_url: str) -> None:
+    from argon2 import PasswordHasher
+    from sqlalchemy import update
+
+    from workbench.records.accounts import hasher
+
+    make_user("ann", ["viewer"])
+    weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
+    with open_database().begin() as connection:
+        connection.execute(update(users).values(password_hash=weak))
+    sign_in("ann", PASSWORD, FAST)
+    with open_database().connect() as connection:
+        stored = connection.execute(select(users.c.password_hash)).scalar_one()
+    assert stored != weak and not hasher().check_needs_rehash(stored)
+    assert sign_in("ann", PASSWORD, FAST).actor.name == "ann"
