@@ -61,9 +61,23 @@ def test_first_admin_refresh_sign_out_and_a_wrong_password(new_server, page, wai
     expect(sidebar).to_contain_text("海淀")
     shot(page, "sign-in-signed-in")
 
-    page.reload()  # the cookie keeps the session
+    page.goto(new_server.url + "/admin")  # the admin adds a builder; the audit trail shows who did it
     wait_idle(page)
-    expect(page.locator("h1").first).to_have_text(t("app.build.title", "zh"))
+    _field(page, "app.signin.name").fill("李四")
+    _field(page, "app.admin.first_password").fill(PASSWORD)
+    page.get_by_role("button", name=t("app.admin.add_button", "zh"), exact=True).click()
+    wait_idle(page)
+    expect(page.get_by_text(t("app.admin.added", "zh", name="李四"))).to_be_visible()
+    shot(page, "sign-in-admin-accounts")
+    page.get_by_role("tab", name=t("app.admin.tab.audit", "zh")).click()
+    page.get_by_role("button", name=t("app.admin.verify", "zh")).click()
+    wait_idle(page)
+    expect(page.locator('[data-testid="stAlert"]').filter(has_text="第")).to_be_visible()
+    shot(page, "sign-in-admin-audit")
+
+    page.reload()  # the cookie keeps the session (and the page)
+    wait_idle(page)
+    expect(page.locator("h1").first).to_have_text(t("app.admin.title", "zh"))
 
     sidebar.get_by_role("button", name=t("app.account.sign_out", "zh")).click()
     wait_idle(page)

@@ -8,15 +8,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
 import sys
 from pathlib import Path
 from typing import Any
 
 from workbench.core.i18n import t
-
-COLUMNS = ("seq", "at", "actor", "action", "target", "before", "after", "prev_hash", "hash")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run such a cell as a formula
 
 
 def finding_text(finding: Any) -> str:
@@ -36,22 +32,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cell(value: Any) -> Any:
-    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_START) else value
-
-
 def cmd_export(args: argparse.Namespace) -> int:
-    from workbench.records import audit
+    from workbench.features.accounts.audit_export import write_csv
 
     with contextlib.ExitStack() as stack:
         target = sys.stdout if args.csv == "-" else stack.enter_context(
             Path(args.csv).open("w", encoding="utf-8-sig", newline=""))
-        writer = csv.writer(target)
-        writer.writerow(COLUMNS)
-        written = 0
-        for entry in audit.entries(args.since, args.until, args.actor, args.action):
-            writer.writerow([_cell(getattr(entry, column)) for column in COLUMNS])
-            written += 1
+        written = write_csv(target, None, args.since, args.until, args.actor, args.action)
     if args.csv != "-":
         print(t("cli.audit.exported", count=written, path=args.csv))
     return 0

@@ -13,6 +13,7 @@ import streamlit as st
 from workbench.apps.ui.account_panel import account_panel
 from workbench.apps.ui.common import language_picker, tr
 from workbench.apps.ui.session import signed_in_actor, write_pending_cookie
+from workbench.records.roles import Permission
 
 # key -> (module in workbench.apps.ui.pages, page function, translated title key, icon); the menu order
 PAGES = {
@@ -24,7 +25,9 @@ PAGES = {
     "evaluate": ("evaluate", "evaluate_page", "app.eval.title", ":material/fact_check:"),
     "share": ("share", "share_page", "app.share.title", ":material/share:"),
     "blocks": ("blocks", "blocks_page", "app.blocks.title", ":material/menu_book:"),
+    "admin": ("admin", "admin_page", "app.admin.title", ":material/admin_panel_settings:"),
 }
+ONLY_FOR = {"admin": Permission.USERS_MANAGE}  # pages listed only for those who may use them (the calls check too)
 
 
 def lazy_page(module: str, function: str) -> Callable[[], None]:
@@ -48,6 +51,7 @@ def all_pages() -> list:
     account_panel(actor)
     pages = {key: st.Page(lazy_page(module, function), title=tr(title), url_path=key, default=key == "build",
                           icon=icon)
-             for key, (module, function, title, icon) in PAGES.items()}
+             for key, (module, function, title, icon) in PAGES.items()
+             if key not in ONLY_FOR or actor.may(ONLY_FOR[key])}
     st.session_state["pages"] = pages  # for st.switch_page from one page to another
     return list(pages.values())
