@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select, update
 
 from workbench.records.database import open_database
-from workbench.records.roles import Actor, acting
+from workbench.records.roles import Actor, Permission, acting, require
 from workbench.records.serial import lock_select, serialized
 from workbench.records.tables import audit_head, audit_log
 
@@ -110,8 +110,10 @@ def utc_text(moment: str | datetime) -> str:
 
 
 def entries(since: str | None = None, until: str | None = None, actor: str | None = None, action: str | None = None,
-            *, engine: Engine | None = None) -> Iterator[AuditRecord]:
-    """The records in order, filtered by time [since, until), actor name and action (or action group)."""
+            *, engine: Engine | None = None, reader: Actor | None = None) -> Iterator[AuditRecord]:
+    """The records in order, filtered by time [since, until), actor name and action (or action group); the reader
+    needs audit.read (None: the OS user)."""
+    require(reader, Permission.AUDIT_READ)
     engine = engine or open_database()
     with engine.connect() as connection:
         for row in connection.execute(_filtered(since, until, actor, action)).yield_per(1000):

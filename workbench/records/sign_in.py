@@ -102,6 +102,8 @@ def _count_failure(engine: Engine, key: str, settings: SignInSettings, now: date
     table = sign_in_failures
     fresh = table.c.last_failure_at > now - settings.forget_failures_after
     with engine.begin() as connection:
+        ended = table.c.locked_until.is_(None) | (table.c.locked_until <= now)
+        connection.execute(delete(table).where(~fresh, ended, table.c.name != key))  # names tried long ago go
         row = upsert(connection, table, {"name": key, "failures": 1, "last_failure_at": now, "locked_until": None},
                      ["name"], {"failures": case((fresh, table.c.failures + 1), else_=1), "last_failure_at": now})
         failures = row.failures

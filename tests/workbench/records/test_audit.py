@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from workbench.apps.cli import main
+from workbench.core.errors import WorkbenchError
 from workbench.records import audit
 from workbench.records.database import open_database
 from workbench.records.roles import Actor
@@ -112,3 +113,11 @@ def test_export_writes_the_filtered_records_as_csv_without_formulas(database_url
     assert [r["target"] for r in csv.DictReader(out.open(encoding="utf-8-sig"))] == ["p1", "p3", "p5"]
     assert main(["audit", "export", "--csv", str(out), "--until", "2000-01-01"]) == 0
     assert list(csv.DictReader(out.open(encoding="utf-8-sig"))) == []
+
+
+def test_only_admins_read_the_trail(database_url: str) -> None:
+    _five()
+    with pytest.raises(WorkbenchError) as refused:
+        list(audit.entries(reader=Actor("ann", "haidian", frozenset({"builder", "publisher"}))))
+    assert refused.value.problems[0].field == "audit.read"
+    assert len(list(audit.entries(reader=Actor("root", None, frozenset({"admin"}))))) == 5

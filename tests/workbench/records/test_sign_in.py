@@ -184,3 +184,21 @@ def test_a_hash_made_with_older_parameters_is_redone_at_sign_in(database_url: st
         stored = connection.execute(select(users.c.password_hash)).scalar_one()
     assert stored != weak and not hasher().check_needs_rehash(stored)
     assert sign_in("ann", PASSWORD, FAST).actor.name == "ann"
+
+
+def test_old_failures_are_forgotten_so_sprayed_names_do_not_pile_up(database_url: str) -> None:
+    from workbench.records.tables import sign_in_failures
+
+    forgetful = SignInSettings(free_failures=2, first_delay=timedelta(milliseconds=1), lockout_after=3,
+                               forget_failures_after=timedelta(milliseconds=50))
+    for name in ("ghost1", "ghost1", "ghost2"):
+        with pytest.raises(WorkbenchError) as excinfo:
+            sign_in(name, "not the password", forgetful)
+        assert _code(excinfo) == "sign_in_failed"
+    time.sleep(0.1)
+    with pytest.raises(WorkbenchError) as excinfo:
+        sign_in("ghost1", "not the password", forgetful)
+    assert _code(excinfo) == "sign_in_failed"  # counting starts anew: no wait, no lock
+    with open_database().connect() as connection:
+        kept = connection.execute(select(sign_in_failures.c.name, sign_in_failures.c.failures)).all()
+    assert [tuple(row) for row in kept] == [("ghost1", 1)]
