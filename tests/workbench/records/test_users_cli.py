@@ -57,3 +57,38 @@ def test_refusals_are_plain_sentences_in_the_operators_language(database_url: st
     assert main(["--lang", "zh", "users", "disable", "nobody"]) == 1
     assert "没有用户 nobody" in capsys.readouterr().err
     assert [e.action for e in audit.entries()] == ["user.add"]
+
+
+def _typed(args: list[str], answers: list[str]) -> tuple[int, str]:
+    """Run `workbench ARGS` on a real terminal (a pty), typing each answer after the next prompt ending in ': '."""
+    import os
+    import pty
+    import sys
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the pty is its controlling terminal, where getpass asks
+        os.execv(sys.executable, [sys.executable, "-m", "workbench.apps.cli", *args])
+    seen = b""
+    for answer in answers:
+        while not seen.rstrip().endswith(b":"):
+            seen += os.read(fd, 1024)
+        os.write(fd, answer.encode() + b"\n")
+        seen += b"|"
+    while True:
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), seen.decode(errors="replace")
+
+
+def test_the_password_is_asked_twice_at_a_hidden_prompt(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WORKBENCH_LANG", "en")
+    code, shown = _typed(["users", "add", "ann", "--role", "admin"], [PASSWORD, PASSWORD + "!"])
+    assert code == 1 and "two passwords typed differ" in shown and PASSWORD not in shown  # never echoed
+    code, shown = _typed(["users", "add", "ann", "--role", "admin"], [PASSWORD, PASSWORD])
+    assert code == 0 and "user ann added" in shown and PASSWORD not in shown
+    assert sign_in("ann", PASSWORD, FAST).actor.roles == {"admin"}
