@@ -9,6 +9,7 @@ as `system:<login>`. The app always passes the signed-in user's actor. Decided i
 from __future__ import annotations
 
 import getpass
+import os
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -62,13 +63,19 @@ class Actor:
         return self.system or any(permission in ROLE_PERMISSIONS.get(role, ()) for role in self.roles)
 
 
+def os_login() -> str:
+    """The login name of the process's real user id (not $USER, which anyone can set), else its number."""
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError):  # no passwd entry for this uid (a container), or not POSIX
+        return str(os.getuid()) if hasattr(os, "getuid") else getpass.getuser()
+
+
 def system_actor() -> Actor:
     """The operating-system user running this process (CLI, background worker): every role, every district."""
-    try:
-        login = getpass.getuser()
-    except (KeyError, OSError):  # no name for this uid (a container)
-        login = "unknown"
-    return Actor(f"{SYSTEM_PREFIX}{login}", None, frozenset(ROLES), system=True)
+    return Actor(f"{SYSTEM_PREFIX}{os_login()}", None, frozenset(ROLES), system=True)
 
 
 def acting(actor: Actor | None) -> Actor:

@@ -18,7 +18,7 @@ from workbench.apps.cli import main
 from workbench.core.errors import WorkbenchError
 from workbench.records import audit
 from workbench.records.database import open_database
-from workbench.records.roles import Actor
+from workbench.records.roles import Actor, os_login
 
 
 def _five() -> None:
@@ -43,9 +43,7 @@ def test_a_whole_chain_verifies_and_the_cli_says_so(database_url: str, capsys: p
 
 
 def _login() -> str:
-    import getpass
-
-    return getpass.getuser()
+    return os_login()
 
 
 @pytest.mark.parametrize(("tamper", "seq", "kind"), [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import io
 import json
 
@@ -11,6 +10,7 @@ from records_support import FAST, PASSWORD
 
 from workbench.apps.cli import main
 from workbench.records import audit
+from workbench.records.roles import os_login
 from workbench.records.sign_in import sign_in
 
 
@@ -35,7 +35,7 @@ def test_add_list_set_roles_disable_and_passwd(database_url: str, monkeypatch: p
     assert main(["users", "passwd", "ann", "--password-stdin"]) == 0
     assert sign_in("ann", "a brand new password", FAST).actor.roles == {"builder", "publisher"}
     actions = [(e.actor, e.action, e.target) for e in audit.entries(action="user")]
-    who = f"system:{getpass.getuser()}"
+    who = f"system:{os_login()}"
     assert actions == [(who, "user.add", "chief"), (who, "user.add", "ann"), (who, "user.roles", "ann"),
                        (who, "user.disable", "ann"), (who, "user.enable", "ann"), (who, "user.password_reset", "ann")]
     assert audit.verify()[1] is None

@@ -73,9 +73,11 @@ def start_training(config: TrainConfig, data_yaml: str | Path, actor: Actor | No
     return job_id
 
 
-def cancel_training(job_id: str) -> None:
+def cancel_training(job_id: str, actor: Actor | None = None) -> None:
     """Ask the worker to stop after the current batch; nothing gets registered."""
+    actor = require(actor, Permission.TRAINING_START)
     jf.request_cancel(job_dir(job_id))
+    audit.record(actor, "training.cancel", job_id)
 
 
 def training_status(job_id: str) -> TrainingStatus:

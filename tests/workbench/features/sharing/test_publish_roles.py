@@ -15,7 +15,7 @@ from workbench.features.sharing.outbox import prepare, publish_version
 from workbench.features.sharing.publish import publish
 from workbench.features.sharing.pull import pull
 from workbench.records import audit
-from workbench.records.roles import Actor
+from workbench.records.roles import Actor, os_login
 
 ZONE = Path(__file__).resolve().parents[4] / "pipelines" / "restricted_zone_people.yaml"
 HAIDIAN_PUBLISHER = Actor("ann", "haidian", frozenset({"publisher"}))
@@ -74,6 +74,4 @@ def test_pull_and_trust_need_their_roles_and_are_recorded(store: LocalStore, tmp
 
 
 def _login() -> str:
-    import getpass
-
-    return getpass.getuser()
+    return os_login()
