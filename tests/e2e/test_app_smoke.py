@@ -58,7 +58,8 @@ def test_app_opens_in_chinese_switches_to_english_and_finds_a_block(app_server, 
 
 @pytest.mark.parametrize(('url_path', 'key'), [("cameras", "app.cameras.title"), ("clips", "app.clips.title"),
                                            ("train", "app.train.title"),
-                                           ("evaluate", "app.eval.title"), ("share", "app.share.title")])
+                                           ("evaluate", "app.eval.title"), ("share", "app.share.title"),
+                                           ("events", "app.events.title"), ("admin", "app.admin.title")])
 def test_every_page_opens_without_an_error(app_server, page, wait_idle, shot, url_path, key):
     app_server.sign_in(page)
     page.goto(f"{app_server.url}/{url_path}")

@@ -4,17 +4,13 @@ export` and the Admin page. Reading it needs `audit.read`."""
 from __future__ import annotations
 
 import csv
-from typing import Any, TextIO
+from typing import TextIO
 
+from workbench.core.spreadsheet import safe_cell
 from workbench.records import audit
 from workbench.records.roles import Actor, Permission, require
 
 COLUMNS = ("seq", "at", "actor", "action", "target", "before", "after", "prev_hash", "hash")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: Any) -> Any:
-    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_START) else value
 
 
 def write_csv(target: TextIO, actor: Actor | None = None, since: str | None = None, until: str | None = None,
@@ -26,6 +22,6 @@ def write_csv(target: TextIO, actor: Actor | None = None, since: str | None = No
     writer.writerow(COLUMNS)
     written = 0
     for entry in audit.entries(since, until, user, action):
-        writer.writerow([_cell(getattr(entry, column)) for column in COLUMNS])
+        writer.writerow([safe_cell(getattr(entry, column)) for column in COLUMNS])
         written += 1
     return written

@@ -1,7 +1,7 @@
-"""The router's pages: Build, Run, Cameras, Clips, Train, Evaluate, Share, Blocks; each a thin function over tested
-modules. A page's module is imported when the page is first shown, not before the first paint (the Train and Clips
-pages pull in the training and labelling stacks, over a second of imports). Nobody signed in: the sign-in page is
-the only page (workbench.apps.ui.session checks the session on every render)."""
+"""The router's pages: Build, Run, Cameras, Events, Clips, Train, Evaluate, Share, Blocks, Admin; each a thin
+function over tested modules. A page's module is imported when the page is first shown, not before the first paint
+(the Train and Clips pages pull in the training and labelling stacks, over a second of imports). Nobody signed in:
+the sign-in page is the only page (workbench.apps.ui.session checks the session on every render)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ PAGES = {
     "build": ("build", "build_page", "app.build.title", ":material/account_tree:"),
     "run": ("run", "run_page", "app.run.title", ":material/play_circle:"),
     "cameras": ("cameras", "cameras_page", "app.cameras.title", ":material/videocam:"),
+    "events": ("events", "events_page", "app.events.title", ":material/event_note:"),
     "clips": ("clips", "clips_page", "app.clips.title", ":material/video_library:"),
     "train": ("train", "train_page", "app.train.title", ":material/model_training:"),
     "evaluate": ("evaluate", "evaluate_page", "app.eval.title", ":material/fact_check:"),
