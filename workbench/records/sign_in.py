@@ -122,6 +122,7 @@ def check_credentials(name: str, password: str, settings: SignInSettings | None 
                       engine: Engine | None = None):
     """The user's row when `password` is theirs; else the same refusal for every cause, counted against the name."""
     settings, engine = settings or SignInSettings(), engine or open_database()
+    dummy = _dummy_hash()  # made on the process's first sign-in, whatever the name: no name pays for it alone
     key, now = name.strip()[:200], utcnow()
     with engine.connect() as connection:
         throttle = connection.execute(select(sign_in_failures).where(sign_in_failures.c.name == key)).one_or_none()
@@ -129,7 +130,7 @@ def check_credentials(name: str, password: str, settings: SignInSettings | None 
     if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now:
         audit.record(ANONYMOUS, "sign_in.refused", key, after={"failures": throttle.failures}, engine=engine)
         raise _refusal(throttle, settings, now)
-    matches = _password_matches(row.password_hash if row is not None else _dummy_hash(), password)
+    matches = _password_matches(row.password_hash if row is not None else dummy, password)
     if not matches or row is None:
         failures = _count_failure(engine, key, settings, now)
         audit.record(ANONYMOUS, "sign_in.failed", key, after={"failures": failures}, engine=engine)
