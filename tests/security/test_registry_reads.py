@@ -12,6 +12,7 @@ import pytest
 import yaml
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
+from ui_support import app_test
 
 from workbench.apps.ui import share_view as view
 from workbench.core.errors import WorkbenchError
@@ -215,9 +216,6 @@ def test_registry_text_on_the_share_page_draws_no_image_or_link(home, store, tmp
     assert HOSTILE in texts and any(t.startswith("# Model card") and HOSTILE in t for t in texts)
 
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
-
-
 def hostile_import(home: Path) -> Path:
     """What an import leaves on this machine, every free text hostile: a zoo model (description, classes from the
     manifest) and a pipeline in the library (its name, a rule's class names that never arrive: a warning)."""
@@ -246,7 +244,7 @@ def test_an_imported_pipeline_and_model_draw_no_image_or_link_on_the_build_page(
     path = hostile_import(home)
     draft = open_draft(PipelineEntry(path.stem, path, False, load_spec(path).meta.name))
     draft.select("motion")  # its settings show the chosen zoo model's description
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = app_test()
     at.session_state["lang"] = "en"
     at.session_state["draft"] = draft
     at.run()
