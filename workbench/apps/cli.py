@@ -193,7 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("synth", help="generate a synthetic clip with ground truth")
     p.add_argument("scenario", help="drawn scenes (traffic, restricted_zone, fire_lane, muck_truck, demo) or "
-                                    "real-pixel scenes (real_traffic, real_people; need Debian opencv-doc)")
+                                    "real-pixel scenes (real_traffic, real_people, real_gate, real_demo; need "
+                                    "Debian opencv-doc)")
     p.add_argument("--out", required=True)
     p.add_argument("--seed", type=non_negative_int, default=0)
     p.set_defaults(func=cmd_synth)

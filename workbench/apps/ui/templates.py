@@ -1,8 +1,9 @@
 """The bundled templates as staff first meet them: a name and a sentence in their language and a picture.
 
-The picture is a frame of the template's own scene (the synthetic scenario it was made for, at its busiest moment,
-or the first frame of its source video when that is on this machine) with the template's lines and zones drawn on
-it; made once and kept under `<home>/previews/`.
+The picture is a frame of the template's own scene (the synthetic scenario it was made for, at its busiest moment;
+for a real-pixel scenario the real demo clip's street, where those scenes play; or the first frame of its source
+video when that is on this machine) with the template's lines and zones drawn on it; made once and kept under
+`<home>/previews/`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from workbench.engine.spec import PipelineSpec, load_spec
 
 PREVIEW_WIDTH = 480
 LINE_COLOUR, ZONE_COLOUR = (0, 215, 255), (60, 60, 230)  # BGR: amber lines, red zones
+REAL_PREFIX = "real_"  # scenarios of workbench.features.synth.real (real_traffic, real_people, real_gate, real_demo)
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ def preview(entry: PipelineEntry, registry: BlockRegistry, home: Path | None = N
 
 def _scene_frame(spec: PipelineSpec) -> np.ndarray | None:
     scenario = (spec.meta.model_extra or {}).get("scenario")
+    if scenario and str(scenario).startswith(REAL_PREFIX):
+        return _real_street_frame()
     if scenario:
         from workbench.features.synth import scenarios
         from workbench.features.synth.render import render_frames
@@ -78,6 +82,24 @@ def _scene_frame(spec: PipelineSpec) -> np.ndarray | None:
             capture.release()
             return frame if ok else None
     return None
+
+
+def _real_street_frame() -> np.ndarray | None:
+    """The real-pixel scenes all play in one street (vtest.avi's view), the demo clip's: its busiest frame, read
+    from the clip (rendering a real scene here would take seconds). None until the real demo clip is made."""
+    from workbench.features.synth import demo, load_truth
+
+    if not demo.is_real_demo():
+        return None
+    truth = load_truth(demo.demo_truth())
+    busy = np.zeros(int(truth["frames"]), dtype=int)
+    for track in truth["tracks"]:
+        busy[track["first_frame"]:track["last_frame"] + 1] += 1
+    capture = cv2.VideoCapture(str(demo.demo_clip()))
+    capture.set(cv2.CAP_PROP_POS_FRAMES, int(np.argmax(busy)))
+    ok, frame = capture.read()
+    capture.release()
+    return frame if ok else None
 
 
 def _draw_geometry(frame: np.ndarray, spec: PipelineSpec, registry: BlockRegistry) -> None:

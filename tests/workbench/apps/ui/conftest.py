@@ -10,8 +10,9 @@ import pytest
 
 @pytest.fixture(scope="module")
 def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A fresh workbench home (the embedded sqlite MLflow) holding the demo clip and its generator truth
-    (demo/demo_s0.mp4 + .truth.json)."""
+    """A fresh workbench home (the embedded sqlite MLflow) holding the drawn demo clip and its generator truth
+    (demo/demo_s0.mp4 + .truth.json: what make_demo_clip makes without opencv-doc; the motion pipeline
+    vehicle_count_line counts it exactly, so page tests need no pretrained detector)."""
     from workbench.features.synth import generate
 
     with pytest.MonkeyPatch.context() as mp:

@@ -14,7 +14,8 @@ from workbench.features.evaluation.tracking_log import EXPERIMENT
 from workbench.features.training.jobs import training_status
 from workbench.features.training.tracking import client, embedded_uri
 
-PIPELINE = Path(__file__).resolve().parents[4] / "pipelines" / "demo_street_count.yaml"
+# the motion pipeline that counts the drawn demo street (demo_home) exactly
+PIPELINE = Path(__file__).resolve().parents[4] / "pipelines" / "vehicle_count_line.yaml"
 TIMEOUT_S = 300
 
 
@@ -27,6 +28,7 @@ def _page() -> None:
 def _replayed(lang: str = "en") -> AppTest:
     at = AppTest.from_function(_page, default_timeout=TIMEOUT_S)
     at.session_state["lang"] = lang
+    at.session_state["eval_pipeline"] = str(PIPELINE)  # from the first render, not the page's first template
     at.run()
     at.selectbox(key="eval_pipeline").set_value(str(PIPELINE)).run()
     at.button(key="eval_go").click().run()
@@ -46,7 +48,7 @@ def test_a_report_is_logged_as_a_new_evaluation_run(demo_home, lang):
     mlflow = client(embedded_uri())
     run = mlflow.get_run(logged.run_id)
     assert mlflow.get_experiment(run.info.experiment_id).name == EXPERIMENT
-    assert run.data.metrics["events.total.f1"] == 1.0 and run.data.params["pipeline"] == "demo-street-count"
+    assert run.data.metrics["events.total.f1"] == 1.0 and run.data.params["pipeline"] == "vehicle-count-line"
 
 
 @pytest.mark.slow
@@ -67,5 +69,5 @@ def test_a_finished_training_is_compared_with_its_base_and_a_report_attached_to_
     at.button(key="eval_mlflow_log").click().run()
     assert not at.exception, at.exception
     metrics = mlflow.get_run(run_id).data.metrics
-    assert metrics["events.demo-street-count.demo_s0.total.f1"] == 1.0
+    assert metrics["events.vehicle-count-line.demo_s0.total.f1"] == 1.0
     assert len(mlflow.search_runs([mlflow.get_run(run_id).info.experiment_id])) == 1

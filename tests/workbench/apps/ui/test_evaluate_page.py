@@ -19,7 +19,8 @@ from workbench.features.evaluation.truth import load_truth_file
 from workbench.features.synth import demo
 from workbench.jobs import runs as jobs
 
-PIPELINE = Path(__file__).resolve().parents[4] / "pipelines" / "demo_street_count.yaml"
+# the motion pipeline that counts the drawn demo street (demo_home) exactly
+PIPELINE = Path(__file__).resolve().parents[4] / "pipelines" / "vehicle_count_line.yaml"
 TIMEOUT_S = 180
 
 
@@ -44,6 +45,7 @@ def finished_run(demo_home) -> str:
 def _app(lang: str, **state) -> AppTest:
     at = AppTest.from_function(_page, default_timeout=TIMEOUT_S)
     at.session_state["lang"] = lang
+    at.session_state["eval_pipeline"] = str(PIPELINE)  # from the first render, not the page's first template
     for key, value in state.items():
         at.session_state[key] = value
     at.run()

@@ -16,7 +16,7 @@ from workbench.features.evaluation.events import TimedEvent
 from workbench.features.evaluation.replay import evaluate_predictions
 from workbench.features.evaluation.truth import GroundTruth, load_truth_file
 
-PIPELINE = Path(__file__).resolve().parents[4] / "pipelines" / "demo_street_count.yaml"
+PIPELINE = Path(__file__).resolve().parents[4] / "pipelines" / "vehicle_count_line.yaml"
 
 
 @pytest.fixture(scope="module")

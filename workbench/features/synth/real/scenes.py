@@ -164,7 +164,23 @@ def real_people(seed: int = 0) -> RealScene:
     return RealScene(scenario, cast_of)
 
 
+def real_gate(seed: int = 0) -> RealScene:
+    """The construction-site gate scene (`workbench.features.synth.real.gate`, which builds on the lanes above)."""
+    from workbench.features.synth.real.gate import real_gate as gate_scene
+
+    return gate_scene(seed)
+
+
+def real_demo(seed: int = 0) -> RealScene:
+    """The demo clip's scene: the first 19 s of real_traffic (`workbench.features.synth.demo`)."""
+    from workbench.features.synth.demo import demo_scene
+
+    return demo_scene(seed)
+
+
 REAL_SCENES: dict[str, Callable[[int], RealScene]] = {
     "real_traffic": real_traffic,
     "real_people": real_people,
+    "real_gate": real_gate,
+    "real_demo": real_demo,
 }
