@@ -18,8 +18,11 @@ which a busy machine disturbs less than frame rates. nanodet ends with one line 
 (batched / per camera, goal 2x), CPU per frame at the most cameras measured and the cameras that CPU time allows at
 10 fps on the machine's cores, MB per extra camera (goal < 60).
 
+--nanodet-extra adds modes beside them: `thread` (batched, one onnxruntime thread), `unbatched` (one shared model,
+every frame its own call: max_batch 1 without a copy per camera).
+
 Run: .venv/bin/python benchmarks/streams_capacity.py [--fps 10] [--window 8] [--parts motion,yolo,gil,nanodet]
-     [--nanodet-cameras 1,2,3,4]
+     [--nanodet-cameras 1,2,3,4] [--nanodet-extra thread,unbatched]
 (~2-3 min on 2 cores without nanodet; nanodet alone ~3 min, needs Debian's opencv-doc for vtest.avi)
 """
 
@@ -179,12 +182,18 @@ def nanodet(args: argparse.Namespace, folder: Path) -> dict[str, int]:
         print(f"nanodet plays vtest.avi at its own 10 fps (not {args.fps:g})")
     level(NANODET, clip, 1, 1.0, folder / "warm-up-nanodet", line=VTEST_LINE)  # the shared model loads once here
     per_camera = {**NANODET, "config": {**NANODET["config"], "max_batch": 1}}
+    extra_modes = {"batched 1 thread": {**NANODET, "config": {**NANODET["config"], "threads": 1}},
+                   "shared unbatched": per_camera}  # one model for every camera, each frame its own call
+    names = ["batched", "per camera"] + [m for m in extra_modes if m.split()[-1] in args.nanodet_extra]
     best: dict[str, int] = {}
-    growth: dict[str, dict[int, float]] = {"batched": {}, "per camera": {}}
-    cpu_ms: dict[str, dict[int, float]] = {"batched": {}, "per camera": {}}
+    growth: dict[str, dict[int, float]] = {name: {} for name in names}
+    cpu_ms: dict[str, dict[int, float]] = {name: {} for name in names}
     for n in args.nanodet_cameras:
         sites = [{"det": {"model": m}} for m in nanodet_copies(n, f"l{n}")]
-        for name, det, site in (("batched", NANODET, None), ("per camera", per_camera, sites)):
+        modes = {"batched": (NANODET, None), "per camera": (per_camera, sites),
+                 **{name: (det, None) for name, det in extra_modes.items()}}
+        for name in names:
+            det, site = modes[name]
             r = level(det, clip, n, args.window, folder, sites=site, tag=name.replace(" ", "-"), line=VTEST_LINE)
             ok = r["min_fps"] >= 0.95 * 10
             growth[name][n], cpu_ms[name][n] = r["growth_mb"], r["cpu_ms"]
@@ -215,6 +224,10 @@ def nanodet_summary(best: dict[str, int], growth: dict[str, dict[int, float]],
           f"{allows['per camera']:.1f} cameras at 10 fps on {os.cpu_count()} free cores "
           f"(ratio {allows['batched'] / allows['per camera']:.2f}); MB per extra camera {extra['batched']:.1f} vs "
           f"{extra['per camera']:.1f} (goal < 60)", flush=True)
+    for name in [n for n in cpu_ms if n not in ("batched", "per camera")]:
+        print(f"nanodet {name} vs batched: CPU per frame at {top} cameras {cpu_ms[name][top]:.0f} vs "
+              f"{cpu_ms['batched'][top]:.0f} ms (ratio {cpu_ms['batched'][top] / cpu_ms[name][top]:.2f}); cameras "
+              f"sustained {best.get(name, 0)} vs {got['batched']}; MB per extra camera {extra[name]:.1f}", flush=True)
 
 
 def classic(args: argparse.Namespace, folder: Path, parts: set[str]) -> dict[str, int]:
@@ -245,6 +258,9 @@ def main() -> None:
     ap.add_argument("--parts", default="motion,yolo,gil,nanodet", help="which measurements, comma-separated")
     ap.add_argument("--nanodet-cameras", default="1,2,3,4", type=lambda v: [int(x) for x in v.split(",")],
                     help="camera counts measured for nanodet (starting at 1: memory per extra camera needs it)")
+    ap.add_argument("--nanodet-extra", default="", type=lambda v: set(filter(None, v.split(","))),
+                    help="more nanodet modes beside batched and per camera, comma-separated: thread (batched with one "
+                         "onnxruntime thread), unbatched (one shared model, every frame its own call)")
     args = ap.parse_args()
     parts = set(args.parts.split(","))
     folder = Path(tempfile.mkdtemp(prefix="streams-capacity-"))
