@@ -55,7 +55,8 @@ def test_a_background_run_stores_every_event_with_its_snapshot(database_url, tra
 @pytest.mark.slow
 def test_a_camera_group_stores_each_cameras_events_and_numbers_on_after_a_restart(database_url, traffic, tmp_path):
     spec = counting_pipeline({"type": "sources/video_file@v1", "config": {"path": "replaced by serve"}})
-    cameras = [CameraEntry(id=cam, url=str(traffic), site={"src": {"realtime": False}}) for cam in ("east", "west")]
+    every_frame = {"src": {"realtime": False, "drop_policy": "every"}}
+    cameras = [CameraEntry(id=cam, url=str(traffic), site=every_frame) for cam in ("east", "west")]
     out = tmp_path / "out"
     for _ in range(2):  # a second serve into the same folder: its events follow the first's
         server = Server(spec, cameras, out).start()
