@@ -122,6 +122,9 @@ def main() -> None:
         print(f"load after: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min)")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+        home = Path(os.environ["WORKBENCH_HOME"])
+        if home.name.startswith("bench-pretrained-") and home.parent == Path(tempfile.gettempdir()):
+            shutil.rmtree(home, ignore_errors=True)  # this run's own temporary home
 
 
 if __name__ == "__main__":
