@@ -8,13 +8,22 @@ from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
+from workbench.apps.ui.session import ACTOR_KEY
 from workbench.core.errors import WorkbenchError
 from workbench.records.accounts import add_user, get_user
-from workbench.records.roles import ROLES
+from workbench.records.roles import ROLES, Actor
 from workbench.records.sign_in import sign_in
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TESTER, TESTER_PASSWORD = "tester", "correct horse battery"
+TESTER_ACTOR = Actor(TESTER, "haidian", frozenset(ROLES))  # every role, district haidian
+
+
+def as_user(at: AppTest, actor: Actor = TESTER_ACTOR) -> AppTest:
+    """`at` (a page function, without the router) with `actor` signed in, as the router leaves it for a page; the
+    page's calls check the actor's roles themselves."""
+    at.session_state[ACTOR_KEY] = actor
+    return at
 
 
 def signed_in(at: AppTest, name: str = TESTER, roles: tuple[str, ...] = ROLES) -> AppTest:

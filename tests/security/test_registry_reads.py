@@ -12,7 +12,7 @@ import pytest
 import yaml
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
-from ui_support import app_test
+from ui_support import app_test, as_user
 
 from workbench.apps.ui import share_view as view
 from workbench.core.errors import WorkbenchError
@@ -198,7 +198,7 @@ def _share_page() -> None:
 
 def test_registry_text_on_the_share_page_draws_no_image_or_link(home, store, tmp_path):
     ref = hostile_registry(store, tmp_path)
-    at = AppTest.from_function(_share_page, default_timeout=60)
+    at = as_user(AppTest.from_function(_share_page, default_timeout=60))
     at.session_state["lang"] = "en"
     at.query_params["algo"] = ref
     at.run()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from ui_support import as_user
 
 from blocks.sources.stream import StreamConfig, StreamSource
 from blocks.sources.video_file import VideoFile, VideoFileConfig
@@ -85,7 +86,7 @@ def test_the_run_page_opens_a_pipeline_file_only_inside_the_footage_folders(tmp_
     data["nodes"][0]["config"]["path"] = str(outside)  # written on another machine, or typed by hand
     spec = home / "pipelines" / "p.yaml"
     save_spec(parse_spec(data), spec)
-    at = AppTest.from_function(_run_page, default_timeout=60)
+    at = as_user(AppTest.from_function(_run_page, default_timeout=60))
     at.session_state["lang"] = "en"
     at.run()
     at.selectbox(key="run_pipeline_select").set_value(str(spec)).run()

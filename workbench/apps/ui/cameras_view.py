@@ -14,6 +14,7 @@ from workbench.apps.ui.health_view import health_table
 from workbench.apps.ui.job_panel import JobRow, JobTexts, job_panel, past_jobs_table
 from workbench.apps.ui.library import PipelineEntry, list_pipelines
 from workbench.apps.ui.results import event_column_config, events_table
+from workbench.apps.ui.session import as_signed_in, current_actor
 from workbench.core.errors import PipelineInvalid, WorkbenchError
 from workbench.core.events import Event
 from workbench.engine.spec import load_spec
@@ -108,7 +109,7 @@ def start_form() -> None:
             st.error(tr("app.cameras.no_rows"))
             return
         try:
-            serve_id = serve_jobs.start_serve(Path(path), cameras)
+            serve_id = serve_jobs.start_serve(Path(path), cameras, actor=current_actor())
         except WorkbenchError as exc:
             st.markdown(f"**{tr('app.cameras.problems')}**")
             _show_problems(exc.problems)
@@ -161,7 +162,9 @@ def _live(serve_id: str) -> None:
         st.caption(tr("app.cameras.other_host", host=_host(serve_id)))
     elif st.button(tr("app.cameras.stop"), key=f"cameras_stop::{serve_id}", type="primary"):
         with st.spinner(tr("app.cameras.stopping")):
-            stopped = serve_jobs.stop_serve(serve_id)
+            stopped = as_signed_in(serve_jobs.stop_serve, serve_id)
+        if stopped is None:
+            return  # refused: the reason is shown
         if not stopped:
             st.session_state["cameras_stop_failed"] = serve_id
         st.rerun()

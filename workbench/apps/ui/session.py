@@ -9,7 +9,9 @@ the database too, so a copied cookie stops working at once.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import streamlit as st
 
@@ -58,6 +60,17 @@ def allowed(permission: Permission) -> bool:
 def require_here(permission: Permission) -> Actor:
     """The signed-in person, when they have `permission`; else the translated refusal (a WorkbenchError)."""
     return require(current_actor(), permission)
+
+
+def as_signed_in(action: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call `action(*args, actor=<signed-in person>, **kwargs)` (a button's callback); a refusal or bad input is
+    shown in the page's language instead of a traceback. Returns what `action` returned, or None."""
+    try:
+        return action(*args, actor=current_actor(), **kwargs)
+    except WorkbenchError as err:
+        for problem in err.problems:
+            st.error(problem.message(st.session_state.get("lang", "zh")))
+        return None
 
 
 def remember(session: Session) -> None:

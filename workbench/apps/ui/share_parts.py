@@ -9,6 +9,7 @@ import streamlit as st
 
 from workbench.apps.ui import share_view as view
 from workbench.apps.ui.common import lang, tr
+from workbench.apps.ui.session import current_actor
 from workbench.core.errors import Problem, WorkbenchError
 from workbench.engine.spec import load_spec
 from workbench.features.sharing import keys
@@ -91,23 +92,23 @@ def keys_section(district: str) -> None:
         cols[0].write(row["district"])
         cols[1].code(row["key_id"], language=None)
         if cols[2].button(tr("app.share.untrust"), key=f"share_untrust::{row['district']}::{row['key_id']}"):
-            _change_keys(keys.untrust, row["key_id"])
+            _change_keys(keys.untrust, row["key_id"], actor=current_actor())
     if not trusted:
         st.caption(tr("app.share.no_trusted_keys"))
     with st.form("share_trust_form", clear_on_submit=True):
         pem = st.text_area(tr("app.share.trust_pem"), key="share_trust_pem", help=tr("app.share.trust_pem_help"))
         other = st.text_input(tr("app.share.trust_district"), key="share_trust_district").strip()
         if st.form_submit_button(tr("app.share.trust_add")) and pem.strip() and other:
-            _change_keys(keys.trust, pem.strip(), other)
+            _change_keys(keys.trust, pem.strip(), other, actor=current_actor())
 
 
 def generate_key(district: str) -> None:
     _change_keys(keys.generate, district)
 
 
-def _change_keys(action, *args) -> None:
+def _change_keys(action, *args, **kwargs) -> None:
     try:
-        action(*args)
+        action(*args, **kwargs)
     except WorkbenchError as exc:
         show_problems(exc.problems)
         return

@@ -25,6 +25,7 @@ from workbench.features.sharing.install import Installed, install, pipeline_file
 from workbench.features.sharing.manifest import BundleManifest
 from workbench.features.sharing.pull import Pulled, pull
 from workbench.features.sharing.store import RegistryStore, file_key
+from workbench.records.roles import Actor, Permission, require
 
 TRUST_STATUSES = ("trusted", "untrusted", "unsigned", "bad_signature", "wrong_district", "broken")
 TRUST_COLORS = {"trusted": "green", "untrusted": "orange", "unsigned": "orange", "bad_signature": "red",
@@ -214,14 +215,16 @@ class ByteProgress:
         self.report(min(sum(self.done.values()) / self.total, 1.0), path)
 
 
-def import_version(store: RegistryStore, entry: Entry,
-                   progress: Callable[[str, int, int], None] | None = None) -> tuple[Pulled, Installed]:
-    """Pull (every hash and the signature checked) and install `entry`; an earlier import of it is replaced."""
+def import_version(store: RegistryStore, entry: Entry, progress: Callable[[str, int, int], None] | None = None,
+                   actor: Actor | None = None) -> tuple[Pulled, Installed]:
+    """Pull as `actor` (every hash and the signature checked) and install `entry`; an earlier import of it is
+    replaced."""
+    require(actor, Permission.REGISTRY_PULL)  # before the earlier import is removed
     dest = imported_dir(entry.district, entry.name, entry.version)
     if dest.exists():
         shutil.rmtree(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    pulled = pull(store, entry.district, entry.name, entry.version, dest, progress)
+    pulled = pull(store, entry.district, entry.name, entry.version, dest, progress, actor=actor)
     return pulled, install(pulled.folder, pulled.release.manifest)
 
 
@@ -288,13 +291,15 @@ def trusted_key_rows() -> list[dict[str, str]]:
 
 
 def publish_version(store: RegistryStore, pipeline: str | Path, progress: Callable[[float, str], None],
-                    **fields: Any) -> dict[str, Any]:
-    """Build, sign and publish a version (see workbench.features.sharing.outbox.prepare for `fields`); what the page
-    shows."""
+                    actor: Actor | None = None, **fields: Any) -> dict[str, Any]:
+    """Build, sign and publish a version as `actor` (a publisher of the district; see
+    workbench.features.sharing.outbox.prepare for `fields`); what the page shows."""
     from workbench.engine.spec import load_spec
     from workbench.features.sharing.outbox import prepare, send
+    from workbench.features.sharing.publish import check_publisher
 
+    check_publisher(actor, fields["district"])  # before the bundle is built
     folder, manifest = prepare(load_spec(pipeline), **fields)
-    published = send(folder, manifest, store, ByteProgress(manifest, progress))
+    published = send(folder, manifest, store, ByteProgress(manifest, progress), actor)
     return {"ref": f"{manifest.district}/{manifest.name}@{manifest.version}", "files": len(manifest.files),
             "key": published.key}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
+from ui_support import as_user
 
 from workbench.core.registry import default_registry
 
@@ -24,7 +25,7 @@ def catalog_script(with_plugins: bool) -> None:
 
 
 def open_page(lang: str = "zh", query: str = "", with_plugins: bool = False) -> AppTest:
-    at = AppTest.from_function(catalog_script, args=(with_plugins,), default_timeout=60)
+    at = as_user(AppTest.from_function(catalog_script, args=(with_plugins,), default_timeout=60))
     at.session_state["lang"] = lang
     at.run()
     if query:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from stream_support import counting_pipeline
 from streamlit.testing.v1 import AppTest
+from ui_support import as_user
 
 from workbench.apps.ui.health_view import state_text
 from workbench.core.i18n import t
@@ -40,7 +41,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _app(home: Path, lang: str = "en", rows: list[dict] | None = None) -> AppTest:
-    at = AppTest.from_function(_page, default_timeout=60)
+    at = as_user(AppTest.from_function(_page, default_timeout=60))
     at.session_state["lang"] = lang
     at.run()
     at.selectbox(key="cameras_pipeline").set_value(str(home / "pipelines" / "count.yaml")).run()
@@ -120,7 +121,7 @@ def test_a_camera_group_started_on_the_page_shows_health_and_stops(home, traffic
     assert _health(at)["gate-1"][t("app.health.col.state", "en")] == state_text("stopped", "en")
     assert any(t("app.cameras.state.stopped", "en") in c.value for c in at.caption)
     assert not [b for b in at.button if b.key == f"cameras_stop::{serve_id}"]  # nothing left to stop
-    zh = AppTest.from_function(_page, default_timeout=60)
+    zh = as_user(AppTest.from_function(_page, default_timeout=60))
     zh.session_state["lang"] = "zh"
     zh.query_params["serve"] = serve_id
     zh.run()

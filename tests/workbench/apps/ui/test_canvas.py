@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from ui_support import as_user
 
 import workbench.apps.ui.canvas as canvas_module
 
@@ -36,7 +37,7 @@ def test_make_install_built_the_canvas_with_relative_asset_paths() -> None:
 
 
 def test_no_reply_before_the_user_acts_then_the_reply_comes_back() -> None:
-    app = AppTest.from_function(_app).run()
+    app = as_user(AppTest.from_function(_app)).run()
     assert not app.exception
     assert [m.value for m in app.markdown] == ["None"]
     app.session_state["canvas"] = {"seq": 7, "action": "select", "selected": "det"}  # as the browser would send it
@@ -48,7 +49,7 @@ def test_missing_build_says_to_run_make_install_in_the_page_language(tmp_path: P
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(canvas_module, "STATIC_DIR", tmp_path / "static")
     monkeypatch.delenv(canvas_module.DEV_URL_ENV, raising=False)
-    app = AppTest.from_function(_app).run()
+    app = as_user(AppTest.from_function(_app)).run()
     assert len(app.exception) == 1
     message = app.exception[0].message
     assert "make install" in message and str(tmp_path / "static" / "index.html") in message
@@ -58,6 +59,6 @@ def test_missing_build_says_to_run_make_install_in_the_page_language(tmp_path: P
 def test_dev_server_url_is_used_instead_of_the_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(canvas_module, "STATIC_DIR", tmp_path / "static")  # no build, but a dev server is named
     monkeypatch.setenv(canvas_module.DEV_URL_ENV, "http://localhost:3001")
-    app = AppTest.from_function(_app).run()
+    app = as_user(AppTest.from_function(_app)).run()
     assert not app.exception
     assert [m.value for m in app.markdown] == ["None"]

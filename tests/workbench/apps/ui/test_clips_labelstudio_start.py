@@ -10,6 +10,7 @@ import httpx
 import pytest
 from services.labelstudio import TEST_VENV
 from streamlit.testing.v1 import AppTest
+from ui_support import as_user
 
 from workbench.core.i18n import t
 from workbench.features.labeling import launcher, server
@@ -30,7 +31,7 @@ def test_start_connect_log_in_and_stop_from_the_page(tmp_path, monkeypatch):
     monkeypatch.setenv("WORKBENCH_LABELSTUDIO_VENV", str(TEST_VENV))
     for name in ("LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY"):
         monkeypatch.delenv(name, raising=False)
-    at = AppTest.from_function(_page, default_timeout=120)
+    at = as_user(AppTest.from_function(_page, default_timeout=120))
     at.session_state["lang"] = "zh"
     at.run()
     assert t("app.clips.ls_start_help", "zh") in [c.value for c in at.caption]  # installed: no install warning

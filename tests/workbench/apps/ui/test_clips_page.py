@@ -9,6 +9,7 @@ from pathlib import Path
 import cv2
 import pytest
 from streamlit.testing.v1 import AppTest
+from ui_support import as_user
 
 from workbench.apps.ui import clips_view
 from workbench.core.errors import Problem, WorkbenchError
@@ -42,7 +43,7 @@ def home(tmp_path, monkeypatch) -> Path:
 
 
 def _app(lang: str) -> AppTest:
-    at = AppTest.from_function(_page, default_timeout=120)
+    at = as_user(AppTest.from_function(_page, default_timeout=120))
     at.session_state["lang"] = lang
     at.run()
     assert not at.exception, at.exception

@@ -10,6 +10,7 @@ import pytest
 from real_clip_support import real_clip
 from services.labelstudio import labelstudio  # noqa: F401  (the module's server fixture)
 from streamlit.testing.v1 import AppTest
+from ui_support import as_user
 
 from workbench.apps.ui import clips_view as view
 from workbench.core.errors import Problem
@@ -28,7 +29,7 @@ def _page() -> None:
 
 
 def _app(lang: str) -> AppTest:
-    at = AppTest.from_function(_page, default_timeout=180)
+    at = as_user(AppTest.from_function(_page, default_timeout=180))
     at.session_state["lang"] = lang
     at.run()
     assert not at.exception, at.exception

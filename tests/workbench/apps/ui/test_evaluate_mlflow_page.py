@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from ui_support import as_user
 
 from tests.workbench.features.evaluation.test_finetune_compare import make_finished_job
 from workbench.core.i18n import t
@@ -26,7 +27,7 @@ def _page() -> None:
 
 
 def _replayed(lang: str = "en") -> AppTest:
-    at = AppTest.from_function(_page, default_timeout=TIMEOUT_S)
+    at = as_user(AppTest.from_function(_page, default_timeout=TIMEOUT_S))
     at.session_state["lang"] = lang
     at.session_state["eval_pipeline"] = str(PIPELINE)  # from the first render, not the page's first template
     at.run()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from ui_support import as_user
 
 from workbench.apps.ui import evaluate_view as view
 from workbench.apps.ui.plain_text import plain_problem
@@ -43,7 +44,7 @@ def finished_run(demo_home) -> str:
 
 
 def _app(lang: str, **state) -> AppTest:
-    at = AppTest.from_function(_page, default_timeout=TIMEOUT_S)
+    at = as_user(AppTest.from_function(_page, default_timeout=TIMEOUT_S))
     at.session_state["lang"] = lang
     at.session_state["eval_pipeline"] = str(PIPELINE)  # from the first render, not the page's first template
     for key, value in state.items():
@@ -199,7 +200,7 @@ def test_a_line_named_otherwise_than_the_truth_is_paired_in_the_page(demo_home):
     as_built = yaml.safe_load(load_spec(PIPELINE).to_yaml().replace("count_line", "line_crossing"))
     spec = parse_spec(as_built).with_config("line_crossing", name="line")
     path = library.save_pipeline(spec, "my_line")
-    at = AppTest.from_function(_page, default_timeout=TIMEOUT_S)
+    at = as_user(AppTest.from_function(_page, default_timeout=TIMEOUT_S))
     at.session_state["lang"] = "zh"
     at.run()
     at.selectbox(key="eval_pipeline").set_value(str(path)).run()

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 from support import decoded_frames
+from ui_support import as_user
 
 from workbench.apps.ui.frames import read_preview
 from workbench.core.registry import default_registry
@@ -86,7 +87,7 @@ def test_preview_frame_warns_in_the_page_instead_of_failing(tmp_path):
             {"id": "cam", "type": "sources/video_file@v1", "config": {"path": path}}]})
         st.session_state["frame"] = preview_frame(spec, default_registry())
 
-    at = AppTest.from_function(page, args=(str(tmp_path / "gone.mp4"),), default_timeout=60)
+    at = as_user(AppTest.from_function(page, args=(str(tmp_path / "gone.mp4"),), default_timeout=60))
     at.session_state["lang"] = "en"
     at.run()
     assert not at.exception

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from stream_support import counting_pipeline
 from streamlit.testing.v1 import AppTest
+from ui_support import as_user
 
 from workbench.apps.ui.health_view import TONES, UNKNOWN, health_rows, outage_rows, state_text, tone
 from workbench.core.i18n import t
@@ -64,7 +65,7 @@ def test_the_run_page_shows_the_health_of_a_run_on_a_live_stream(home, tmp_path)
     spec = counting_pipeline({"type": "sources/stream@v1", "config": {"url": str(clip), "camera": "gate"}})
     run_id = jobs.start_run(spec, jobs.RunRequest(label="stream"))
     try:
-        at = AppTest.from_function(_run_page, default_timeout=60)
+        at = as_user(AppTest.from_function(_run_page, default_timeout=60))
         at.session_state["lang"] = "en"
         at.query_params["run"] = run_id
         deadline = time.monotonic() + 60

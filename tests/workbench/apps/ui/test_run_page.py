@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from ui_support import as_user
 
 from tests.workbench.apps.ui.page_support import open_page
 from workbench.apps.ui.plain_text import plain_problem
 from workbench.core.i18n import t
 from workbench.features.synth import demo, generate, load_truth
 from workbench.jobs import runs as jobs
+from workbench.records.roles import Actor
 
 PIPELINE = Path(__file__).resolve().parents[4] / "pipelines" / "vehicle_count_line.yaml"
 END_S = 9.2  # stop here: well between two line crossings of the drawn demo clip (8.48 s and 9.96 s)
@@ -83,6 +85,17 @@ def test_the_demo_clip_is_made_from_the_page(tmp_path, monkeypatch):
     assert demo.demo_clip().is_file()
     assert t("app.run.demo_ready", "en", path=str(demo.demo_clip())) in _captions(at)
     assert not at.button(key="run_start").disabled
+
+
+def test_a_viewer_pressing_start_is_refused_in_their_language_and_nothing_starts(home):
+    at = open_page(_page, "zh", timeout=120, actor=Actor("zhao", "haidian", frozenset({"viewer"})))
+    _choose_pipeline(at)
+    runs_before = len(jobs.list_runs())
+    at.button(key="run_start").click().run()
+    assert not at.exception, at.exception
+    assert "run" not in at.query_params and len(jobs.list_runs()) == runs_before
+    (refusal,) = [e.value for e in at.error]
+    assert "zhao" in refusal and t("permission.runs.start", "zh") in refusal and t("role.builder", "zh") in refusal
 
 
 @pytest.mark.slow  # starts a worker process
@@ -180,7 +193,7 @@ def test_what_stopped_a_run_is_shown_on_the_page(home, tmp_path, monkeypatch):
 
 
 def test_the_pipeline_chosen_on_the_build_page_is_preselected(home):
-    at = AppTest.from_function(_page, default_timeout=120)
+    at = as_user(AppTest.from_function(_page, default_timeout=120))
     at.session_state["lang"] = "en"
     at.session_state["run_pipeline_path"] = str(PIPELINE)
     at.run()

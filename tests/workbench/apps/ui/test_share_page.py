@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from streamlit.testing.v1 import AppTest
+from ui_support import as_user
 
 from tests.workbench.apps.ui.share_registry import GATE, PIPELINES, share_env
 from workbench.apps.ui import share_view as view
@@ -52,7 +53,7 @@ def _banner() -> None:
 
 
 def _app(lang: str = "en", algo: str | None = None, script=_page) -> AppTest:
-    at = AppTest.from_function(script, default_timeout=60)
+    at = as_user(AppTest.from_function(script, default_timeout=60))
     at.session_state["lang"] = lang
     if algo:
         at.query_params["algo"] = algo
@@ -127,7 +128,7 @@ def test_import_then_redraw_on_the_build_page(registry):
     assert draft.name == view.installed_pipeline(installed).stem
     assert at.title[0].value == t("app.build.title", "en")
 
-    banner = AppTest.from_function(_banner, default_timeout=60)
+    banner = as_user(AppTest.from_function(_banner, default_timeout=60))
     banner.session_state["lang"] = "en"
     banner.session_state["draft"] = draft
     banner.run()

@@ -14,9 +14,10 @@ from workbench.apps.ui.common import catalog, lang, registry, tr
 from workbench.apps.ui.draft import Draft, new_draft, open_draft
 from workbench.apps.ui.palette import palette_view
 from workbench.apps.ui.plain_text import as_plain_markdown, plain_problem
+from workbench.apps.ui.session import current_actor
 from workbench.apps.ui.settings_panel import settings_panel
 from workbench.apps.ui.share_parts import site_pending_banner
-from workbench.core.errors import PipelineInvalid, Problem
+from workbench.core.errors import PipelineInvalid, Problem, WorkbenchError
 from workbench.engine.spec import PipelineSpec, spec_from_upload, spec_from_yaml
 from workbench.engine.validate import validate
 
@@ -117,8 +118,8 @@ def _save(draft: Draft, name: str, overwrite: bool):
     if library.check_file_name(name) is None and (overwrite or not library.path_for(name).exists()):
         draft.follow_file_name(name)
     try:
-        path = library.save_pipeline(draft.spec, name, overwrite=overwrite)
-    except PipelineInvalid as exc:
+        path = library.save_pipeline(draft.spec, name, overwrite=overwrite, actor=current_actor())
+    except WorkbenchError as exc:  # an invalid pipeline, a bad name, or a user who may not save
         for p in exc.problems:
             st.error(plain_problem(p, lang(), where=False))
         return None

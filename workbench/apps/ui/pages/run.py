@@ -17,6 +17,7 @@ from workbench.apps.ui.job_panel import JobRow, JobTexts, form_beside_job, past_
 from workbench.apps.ui.library import PipelineEntry, list_pipelines
 from workbench.apps.ui.plain_text import plain_problem, plain_t
 from workbench.apps.ui.results import show_results
+from workbench.apps.ui.session import as_signed_in
 from workbench.core import footage
 from workbench.core.errors import PipelineInvalid, Problem
 from workbench.core.locations import is_stream_url, is_url, redact, source_problems
@@ -97,8 +98,10 @@ def _new_run_form() -> None:
                                   end=float(end) if end > 0 else None, label=Path(path).stem)
         if found:  # the page's window replaces the pipeline's, including "to the end"
             spec = spec.with_config(found[0].id, stride=request.stride, start=request.start, end=request.end)
-        st.query_params["run"] = jobs.start_run(spec, request)
-        st.rerun()
+        run_id = as_signed_in(jobs.start_run, spec, request)
+        if run_id:
+            st.query_params["run"] = run_id
+            st.rerun()
 
 
 def _pick_clip(pipeline_source: str) -> str | None:
@@ -157,7 +160,8 @@ def _live(run_id: str) -> None:
     if status.cancel_requested:
         st.info(tr("app.run.cancel_requested"))
     else:
-        st.button(tr("app.run.cancel"), key=f"run_cancel::{run_id}", on_click=jobs.cancel_run, args=(run_id,))
+        st.button(tr("app.run.cancel"), key=f"run_cancel::{run_id}", on_click=as_signed_in,
+                  args=(jobs.cancel_run, run_id))
     show_results(status, lang())
 
 

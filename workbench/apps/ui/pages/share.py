@@ -15,6 +15,7 @@ import streamlit as st
 from workbench.apps.ui import share_view as view
 from workbench.apps.ui.common import lang, tr
 from workbench.apps.ui.library import list_pipelines
+from workbench.apps.ui.session import current_actor
 from workbench.apps.ui.share_parts import (
     ENTRIES_KEY,
     forget_entries,
@@ -156,7 +157,7 @@ def _import(store: RegistryStore, entry: Entry) -> None:
         bar = st.progress(0.0, text=tr("app.share.downloading", path=""))
         progress = view.ByteProgress(m, lambda f, path: bar.progress(f, text=tr("app.share.downloading", path=path)))
         try:
-            pulled, installed = view.import_version(store, entry, progress)
+            pulled, installed = view.import_version(store, entry, progress, actor=current_actor())
         except WorkbenchError as exc:
             bar.empty()
             st.error(tr("app.share.import_refused"))
@@ -236,7 +237,7 @@ def _send(store: RegistryStore, pipeline: str, **fields) -> dict:
     bar = st.progress(0.0, text=tr("app.share.preparing"))
     try:
         result = view.publish_version(store, pipeline, lambda f, path: bar.progress(
-            f, text=tr("app.share.uploading", path=path)), **fields)
+            f, text=tr("app.share.uploading", path=path)), actor=current_actor(), **fields)
         return {**result, "store": store.describe(lang())}
     except WorkbenchError as exc:
         return {"problems": exc.problems}

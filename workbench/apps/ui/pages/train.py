@@ -14,6 +14,7 @@ import streamlit as st
 from workbench.apps.ui import train_view as view
 from workbench.apps.ui.common import choose_hint, lang, tr
 from workbench.apps.ui.job_panel import JobRow, JobTexts, form_beside_job, past_jobs_table
+from workbench.apps.ui.session import as_signed_in, current_actor
 from workbench.core.errors import Problem, WorkbenchError
 from workbench.features.training import jobs
 from workbench.features.training.dataset_check import check_dataset
@@ -91,8 +92,10 @@ def _new_training_form() -> None:
         except WorkbenchError as exc:
             _show_problems(exc.problems)
             return
-        st.query_params["job"] = jobs.start_training(config, data_yaml)
-        st.rerun()
+        job_id = as_signed_in(jobs.start_training, config, data_yaml)
+        if job_id:
+            st.query_params["job"] = job_id
+            st.rerun()
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -170,8 +173,8 @@ def _live(job_id: str) -> None:
     if status.cancel_requested:
         st.info(tr("app.train.cancel_requested"))
     else:
-        st.button(tr("app.train.cancel"), key=f"train_cancel::{job_id}", on_click=jobs.cancel_training,
-                  args=(job_id,))
+        st.button(tr("app.train.cancel"), key=f"train_cancel::{job_id}", on_click=as_signed_in,
+                  args=(jobs.cancel_training, job_id))
     _curves(progress)
 
 
@@ -249,7 +252,7 @@ def _confirm_promotion(uri: str, name: str, version: str, confirming: str) -> No
     if yes.button(tr("app.train.promote_yes", version=version), key=f"train_promote_yes::{name}::{version}",
                   type="primary"):
         try:
-            promote(name, version, uri=uri)
+            promote(name, version, uri=uri, actor=current_actor())
         except WorkbenchError as exc:
             _show_problems(exc.problems)
             return
