@@ -9,8 +9,8 @@ their events into a pipe.
 Feeding it never blocks: `put` returns False when the queue is full (the database is slower than the cameras, or
 down); those events are not stored now and stay in the run folder's files, from which `workbench events ingest`
 adds them later (the (source_id, seq) key makes that safe). A batch the database refuses is given up the same way,
-with a warning on stderr naming the folder to ingest. The helper ignores Ctrl+C and SIGTERM (the camera process
-flushes it when it ends) and, when its camera process dies, writes what it already received and exits.
+with a warning on stderr naming the folder to ingest. The helper ignores Ctrl+C (the camera process flushes it
+when it ends) and, when its camera process dies, writes what it already received and exits.
 """
 
 from __future__ import annotations
@@ -148,8 +148,7 @@ class EventWriter:
 def _serve(url: str, batch: int, pipe: Any, parent: int) -> None:
     """The helper process: receive events, write them in batches; end on an empty message or when the parent is
     gone (after writing what it sent)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the camera process decides when we end
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the whole group: the camera process decides
     from workbench.records.database import open_database
 
     engine, warned, pending, stop = None, set(), [], False
@@ -206,10 +205,12 @@ def shared_writer() -> EventWriter:
     with _shared_lock:
         if url not in _shared or not _shared[url]._process.is_alive():  # a new one after a fork or a crash
             _shared[url] = EventWriter(url)
+            # registered after multiprocessing's own exit handler (which terminates helpers), so it runs first
+            atexit.unregister(_close_shared)
+            atexit.register(_close_shared)
         return _shared[url]
 
 
-@atexit.register
 def _close_shared() -> None:
     for writer in list(_shared.values()):
         writer.close(timeout=10.0)
