@@ -32,6 +32,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from workbench.core.errors import Problem, WorkbenchError
 from workbench.core.paths import workbench_home
 from workbench.models.zoo import sha256_of
+from workbench.records import audit
+from workbench.records.roles import Actor, Permission, require
 
 CLIP_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 THUMB_WIDTH = 320
@@ -177,19 +179,20 @@ class ClipLibrary:
 
     # -- changing --------------------------------------------------------------------------------------------------
     def import_clip(self, path: str | Path, name: str | None = None, camera: str = "", site: str = "",
-                    tags: Iterable[str] = (), copy: bool = True) -> Clip:
-        """Add a video file to the library (copied into it, or referenced where it is) and return its record.
-
-        The same file imported again returns the clip already in the library, unchanged.
+                    tags: Iterable[str] = (), copy: bool = True, actor: Actor | None = None) -> Clip:
+        """Add a video file to the library (copied into it, or referenced where it is) for `actor` (clips.edit; None:
+        the OS user) and return its record. The same file imported again returns the clip already there, unchanged.
         """
+        actor = require(actor, Permission.CLIPS_EDIT)
         src = Path(path).expanduser()
         if not src.is_file():
             raise _problem("clip_missing", path=str(src))
-        return self._add(src, str(src.resolve()), name or src.stem, camera, site, tags, copy)
+        return self._recorded(actor, self._add(src, str(src.resolve()), name or src.stem, camera, site, tags, copy))
 
     def import_bytes(self, data: bytes | BinaryIO, filename: str, name: str | None = None, camera: str = "",
-                     site: str = "", tags: Iterable[str] = ()) -> Clip:
-        """Add an uploaded video (its bytes or a file object, and the name it was uploaded with)."""
+                     site: str = "", tags: Iterable[str] = (), actor: Actor | None = None) -> Clip:
+        """Add an uploaded video (its bytes or a file object, and the name it was uploaded with) for `actor`."""
+        actor = require(actor, Permission.CLIPS_EDIT)
         self.root.mkdir(parents=True, exist_ok=True)
         suffix = Path(filename).suffix.lower()[:10]
         fd, tmp_name = tempfile.mkstemp(prefix=".upload-", suffix=suffix, dir=self.root)
@@ -200,7 +203,8 @@ class ClipLibrary:
                     f.write(data)
                 else:
                     shutil.copyfileobj(data, f)
-            return self._add(tmp, filename, name or Path(filename).stem, camera, site, tags, copy=True, shown=filename)
+            return self._recorded(actor, self._add(tmp, filename, name or Path(filename).stem, camera, site, tags,
+                                                   copy=True, shown=filename))
         finally:
             tmp.unlink(missing_ok=True)
 
@@ -215,10 +219,18 @@ class ClipLibrary:
         self._write_meta(clip, self.root / clip.id)
         return clip
 
-    def remove(self, clip_id: str) -> None:
-        """Delete the clip's folder (its copy of the video too); a referenced original is never touched."""
+    def remove(self, clip_id: str, actor: Actor | None = None) -> None:
+        """Delete the clip's folder (its copy of the video too) for `actor` (clips.edit); a referenced original is
+        never touched. Recorded as `clip.remove`."""
+        actor = require(actor, Permission.CLIPS_EDIT)
         clip = self.get(clip_id)
         shutil.rmtree(clip.folder(self.root))
+        audit.record(actor, "clip.remove", clip.id, before={"name": clip.name, "sha256": clip.sha256})
+
+    @staticmethod
+    def _recorded(actor: Actor, clip: Clip) -> Clip:
+        audit.record(actor, "clip.import", clip.id, after={"name": clip.name, "sha256": clip.sha256})
+        return clip
 
     # -- internals -------------------------------------------------------------------------------------------------
     def _add(self, src: Path, original: str, name: str, camera: str, site: str, tags: Iterable[str], copy: bool,

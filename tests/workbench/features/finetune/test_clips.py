@@ -154,3 +154,20 @@ def test_cli_imports_and_lists(lib, video, capsys):
     assert [(c["name"], c["camera"], c["tags"], c["frame_count"]) for c in listed] == [("Gate", "c1", ["a", "b"], 100)]
     assert run_cli(["clips", "remove", listed[0]["id"]]) == 0
     assert lib.list() == []
+
+
+def test_a_viewer_cannot_change_the_library_and_each_change_is_recorded_with_who(lib, video):
+    from workbench.records import audit
+    from workbench.records.roles import Actor
+
+    viewer = Actor("zhao", "haidian", frozenset({"viewer"}))
+    trainer = Actor("li", "haidian", frozenset({"trainer"}))
+    with pytest.raises(WorkbenchError) as refused:
+        lib.import_clip(video, actor=viewer)
+    assert refused.value.problems[0].code == "access_denied" and lib.list() == []
+    clip = lib.import_clip(video, actor=trainer)
+    with pytest.raises(WorkbenchError):
+        lib.remove(clip.id, actor=viewer)
+    lib.remove(clip.id, actor=trainer)
+    recorded = [(e.actor, e.action, e.target) for e in audit.entries(action="clip")]
+    assert recorded[-2:] == [("li", "clip.import", clip.id), ("li", "clip.remove", clip.id)]

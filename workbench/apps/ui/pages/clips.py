@@ -10,7 +10,7 @@ traceback; each operation takes seconds and runs under a spinner.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 
 import streamlit as st
@@ -19,6 +19,7 @@ from workbench.apps.ui import clips_view as view
 from workbench.apps.ui.common import choose_hint, lang, tr
 from workbench.apps.ui.forms import ModelChoice, model_choices, model_label
 from workbench.apps.ui.labelstudio_panel import configured_elsewhere, launcher_changed, local_server_panel
+from workbench.apps.ui.session import current_actor
 from workbench.apps.ui.teacher_panel import TeacherChoice, mapping_table, pseudo_form, show_push
 from workbench.core.errors import WorkbenchError
 from workbench.features.finetune import sampling
@@ -81,10 +82,10 @@ def _import_form(library: ClipLibrary) -> None:
         with _shown_failures(), st.spinner(tr("app.clips.importing")):
             if upload is not None:
                 clip = library.import_bytes(upload.getvalue(), upload.name, name=name or None, camera=camera,
-                                            site=site, tags=tags)
+                                            site=site, tags=tags, actor=current_actor())
             else:
                 clip = library.import_clip(path, name=name or None, camera=camera, site=site, tags=tags,
-                                           copy=not reference)
+                                           copy=not reference, actor=current_actor())
             st.success(tr("app.clips.imported", name=clip.name, id=clip.id))
 
 
@@ -118,8 +119,12 @@ def _clip_list(library: ClipLibrary) -> None:
 
 def _remove(library: ClipLibrary, clip_id: str) -> None:
     st.session_state[CONFIRM_KEY] = None
-    with suppress(WorkbenchError):  # already gone (removed in another tab): the list simply no longer shows it
-        library.remove(clip_id)
+    try:
+        library.remove(clip_id, actor=current_actor())
+    except WorkbenchError as exc:  # already gone (removed in another tab): the list simply no longer shows it
+        for problem in exc.problems:
+            if problem.code != "clip_unknown":
+                st.error(problem.message(lang()))
     if getattr(st.session_state.get(SAMPLED_KEY), "clip_id", None) == clip_id:
         st.session_state[SAMPLED_KEY] = None
 
