@@ -73,7 +73,8 @@ def ingest_rate(url: str, per_camera: int) -> dict:
             "failed": writer.stats.failed, "dropped": writer.stats.dropped}
 
 
-def fake_camera(c: int, seconds: float, writer, round_id: str, times: list[float], cpu: list[float]) -> None:
+def fake_camera(c: int, seconds: float, writer, round_id: str, times: list[float], cpu: list[float],
+                per_frame: int = EVENTS_PER_FRAME) -> None:
     """A camera at FPS frames/s: OpenCV work on a frame, then its events handed to `writer` (None: no store)."""
     import cv2
     import numpy as np
@@ -92,9 +93,9 @@ def fake_camera(c: int, seconds: float, writer, round_id: str, times: list[float
         moving = subtractor.apply(cv2.GaussianBlur(images[frame % 4], (5, 5), 0))  # as detection/motion does
         contours, _ = cv2.findContours(moving, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         sorted((cv2.boundingRect(c) for c in contours[:200]), key=lambda b: b[2] * b[3])
-        events = camera_events(c, frame)
+        events = camera_events(c, frame, per_frame)
         if writer is not None:
-            writer.put(source, frame * EVENTS_PER_FRAME, events)
+            writer.put(source, frame * per_frame, events)
         times.append(time.perf_counter() - began)
         cpu.append(time.thread_time() - began_cpu)
         pause = start + (frame + 1) / FPS - time.perf_counter()
@@ -102,7 +103,7 @@ def fake_camera(c: int, seconds: float, writer, round_id: str, times: list[float
             time.sleep(pause)
 
 
-def camera_slowdown(url: str, rounds: int, seconds: float) -> dict:
+def camera_slowdown(url: str, rounds: int, seconds: float, per_frame: int = EVENTS_PER_FRAME) -> dict:
     """Mean frame time per camera with and without the store, rounds alternated; medians over rounds."""
     from workbench.records.event_writer import EventWriter
 
@@ -117,7 +118,8 @@ def camera_slowdown(url: str, rounds: int, seconds: float) -> dict:
             times: list[list[float]] = [[] for _ in range(CAMERAS)]
             cpu: list[list[float]] = [[] for _ in range(CAMERAS)]
             threads = [threading.Thread(target=fake_camera, args=(c, seconds, writer if store else None,
-                                                                  f"r{r}", times[c], cpu[c])) for c in range(CAMERAS)]
+                                                                  f"r{r}", times[c], cpu[c], per_frame))
+                       for c in range(CAMERAS)]
             for t in threads:
                 t.start()
             for t in threads:
@@ -136,7 +138,7 @@ def camera_slowdown(url: str, rounds: int, seconds: float) -> dict:
             "cpu_ms": statistics.fmean(o for _, o in per_camera_cpu),
             "worst_slowdown": max(w / o - 1 for w, o in per_camera),
             "mean_slowdown": statistics.fmean(w / o - 1 for w, o in per_camera), "lost": dropped,
-            "events_per_s": CAMERAS * FPS * EVENTS_PER_FRAME}
+            "events_per_s": CAMERAS * FPS * per_frame}
 
 
 def fill(url: str, total: int, days: int = 30) -> float:
@@ -191,6 +193,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each camera round")
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--per-frame", type=int, default=EVENTS_PER_FRAME, help="events per camera frame")
+    parser.add_argument("--cameras-only", action="store_true", help="only the camera frame-time comparison")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-events-"))
     os.environ["WORKBENCH_HOME"] = str(work / "home")
@@ -205,11 +209,15 @@ def main() -> None:
             else:
                 pg = stack.enter_context(postgres(work / "postgres", durable=True))
                 urls = [pg.create_database(name) for name in ("ingest", "cameras", "query")]
+            if args.cameras_only:
+                slow = camera_slowdown(urls[1], args.rounds, args.seconds, args.per_frame)
+                print(f"{backend}: {slow}", flush=True)
+                continue
             rate = ingest_rate(urls[0], args.ingest)
             print(f"{backend}: ingest from {CAMERAS} threads: {rate['events']} events in {rate['seconds']:.1f} s = "
                   f"{rate['events_per_s']:.0f} events/s (goal >= 2000); failed {rate['failed']}, "
                   f"dropped {rate['dropped']}", flush=True)
-            slow = camera_slowdown(urls[1], args.rounds, args.seconds)
+            slow = camera_slowdown(urls[1], args.rounds, args.seconds, args.per_frame)
             cams = ", ".join(f"{w:.2f}/{o:.2f}" for w, o in slow["per_camera_ms"])
             print(f"{backend}: {CAMERAS} cameras at {FPS} fps, {slow['events_per_s']} events/s in all: frame ms with/"
                   f"without store {cams}; worst {slow['worst_slowdown'] * 100:+.1f} %, mean "
