@@ -71,3 +71,24 @@ def test_a_camera_group_stores_each_cameras_events_and_numbers_on_after_a_restar
         assert sorted(e["seq"] for e in stored) == list(range(count))
     again = ingest_folder(out)
     assert (again.read, again.added) == (len(lines), 0)
+
+
+def test_a_batchs_clips_stored_by_its_driver_are_not_stored_again_by_an_ingest(database_url, tmp_path):
+    from event_store_support import make_events
+
+    from workbench.features.batch.report import ClipRecord, append_events, store_clip_events, write_summary
+
+    out = tmp_path / "batch"
+    out.mkdir()
+    header = {"pipeline_name": "vehicle-count-line", "pipeline_version": "1.0.0",
+              "started": "2026-12-08T02:00:00+00:00"}
+    write_summary(out, header, [ClipRecord(clip=c, source=f"/clips/{c}.mp4") for c in ("a", "b")])
+    for clip, count in (("a", 30), ("b", 12)):  # what the driver does as each clip finishes
+        events = [e.to_dict() for e in make_events(count)]
+        append_events(out, clip, events)
+        store_clip_events(out, header, clip, events)
+    stored = find_events(open_database(), EventQuery(camera="a"))
+    assert len(stored) == 30 and {e["pipeline"] for e in stored} == {"vehicle-count-line"}
+    assert stored[0]["snapshot"] == f"{out.resolve()}/a/snapshots/000000_count_line_line_crossing_0.jpg"
+    again = ingest_folder(out)
+    assert (again.read, again.added) == (42, 0)
