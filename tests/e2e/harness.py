@@ -42,9 +42,11 @@ class StreamlitServer:
     home: Path
     log: Path
 
-    def sign_in(self, page, name: str = "tester", password: str = "correct horse battery") -> None:
-        """Sign `name` in for the browser `page` (an account with every role, made in the server's records database
-        when missing): its session cookie, as the sign-in page would leave it (the form itself: test_sign_in.py)."""
+    def sign_in(self, page, name: str = "tester", password: str = "correct horse battery",
+                district: str = "local") -> None:
+        """Sign `name` in for the browser `page` (an account with every role of `district` — by default this
+        machine's registry district — made in the server's records database when missing): its session cookie, as
+        the sign-in page would leave it (the form itself: test_sign_in.py)."""
         from workbench.apps.ui.session import COOKIE
         from workbench.core.errors import WorkbenchError
         from workbench.records.accounts import add_user, get_user
@@ -56,7 +58,7 @@ class StreamlitServer:
         try:
             get_user(name, engine=engine)
         except WorkbenchError:
-            add_user(None, name, password, list(ROLES), engine=engine)
+            add_user(None, name, password, list(ROLES), district, engine=engine)
         token = sign_in(name, password, engine=engine).token
         page.context.add_cookies([{"name": COOKIE, "value": token, "url": self.url}])
 

@@ -52,7 +52,8 @@ SYSTEM_PREFIX = "system:"
 
 @dataclass(frozen=True)
 class Actor:
-    """The person (or the OS user) an action is done for: name, district (None = every district), roles."""
+    """The person (or the OS user) an action is done for: name, district, roles. The OS user (`system`) acts for
+    every district; an account without a district (None) signs for none."""
 
     name: str
     district: str | None

@@ -16,7 +16,7 @@ def account_panel(actor: Actor) -> None:
     """Show the signed-in person in the sidebar with sign-out and a password change."""
     box = st.sidebar
     roles = ("、" if lang() == "zh" else ", ").join(tr(f"role.{r}") for r in sorted(actor.roles))
-    district = as_plain_markdown(actor.district) if actor.district else tr("app.account.all_districts")
+    district = as_plain_markdown(actor.district) if actor.district else tr("app.account.no_district")
     box.caption(tr("app.account.signed_in", name=as_plain_markdown(actor.name), district=district, roles=roles or "-"))
     if box.button(tr("app.account.sign_out"), key="account_sign_out"):
         end_session()

@@ -58,7 +58,7 @@ def _users(actor: Actor) -> None:
     if notice := st.session_state.pop(NOTICE_KEY, None):
         st.success(notice)
     st.dataframe([{tr("app.admin.col.name"): u.name, tr("app.admin.col.display"): u.display_name,
-                   tr("app.admin.col.district"): u.district or tr("app.account.all_districts"),
+                   tr("app.admin.col.district"): u.district or tr("app.account.no_district"),
                    tr("app.admin.col.roles"): _role_names(u.roles),
                    tr("app.admin.col.state"): tr("app.admin.disabled" if u.disabled else "app.admin.active")}
                   for u in accounts], hide_index=True)
