@@ -33,7 +33,10 @@ from workbench.features.synth import demo, generate, load_truth
 pytestmark = pytest.mark.slow
 
 PIPELINES = Path(__file__).resolve().parents[2] / "pipelines"
-SEEDS = (0, 1, 2)
+# One seed per pipeline here (CI time: a clip costs 1-2 min on two cores); seed 0 of real_traffic is the demo's
+# (test_the_demo_...). Seeds 0-2 of each were measured with `workbench eval events` (README, bundled pipelines).
+VEHICLE_SEEDS = (1,)
+PEOPLE_SEEDS = (2,)
 DAYTIME = "2026-11-23T10:00:00"  # inside the muck-truck pipeline's 06:00-22:00 window
 EVERY = 20  # vtest.avi frames looked at: every 20th of 795
 NEAR_CLOSING = "2026-11-23T21:59:50"  # the window closes 10 s into the clip
@@ -85,7 +88,7 @@ def _assert_snapshots(out: Path, rows: list[dict]) -> None:
         assert row["snapshot"] and (out / row["snapshot"]).is_file(), row
 
 
-@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("seed", VEHICLE_SEEDS)
 def test_vehicle_count_pretrained_counts_every_line_and_direction_exactly(real_clips, tmp_path, seed):
     clip, truth = real_clips("real_traffic", seed)
     spec = _spec("vehicle_count_pretrained")
@@ -98,7 +101,7 @@ def test_vehicle_count_pretrained_counts_every_line_and_direction_exactly(real_c
     _assert_snapshots(tmp_path, rows)
 
 
-@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("seed", PEOPLE_SEEDS)
 def test_people_count_pretrained_counts_each_direction_exactly(real_clips, tmp_path, seed):
     clip, truth = real_clips("real_people", seed)
     spec = _spec("people_count_pretrained")
