@@ -11,7 +11,6 @@ Times without an offset are this machine's local time; the store is WORKBENCH_DA
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from datetime import datetime
@@ -20,10 +19,6 @@ from typing import Any
 
 from workbench.core.errors import Problem, WorkbenchError
 from workbench.core.i18n import t
-
-EXPORT_COLUMNS = ("time", "camera", "site", "pipeline", "pipeline_version", "node", "type", "class_name", "track_id",
-                  "region", "direction", "value", "confidence", "frame", "pts", "snapshot", "source_id", "seq",
-                  "attributes")
 
 
 def _time(value: str, option: str) -> datetime:
@@ -43,13 +38,6 @@ def _query(args: argparse.Namespace) -> Any:
                       camera=args.camera, site=args.site, node=args.rule, class_name=args.class_name, type=args.type)
 
 
-def _plain(row: dict[str, Any]) -> dict[str, Any]:
-    """A stored row as JSON-able data; time in local time with its offset."""
-    from workbench.records.event_store import local_text
-
-    return {k: local_text(v) if k == "time" else v for k, v in row.items() if k != "id"}
-
-
 def cmd_ingest(args: argparse.Namespace) -> int:
     from workbench.features.events.ingest import ingest_folder
 
@@ -64,11 +52,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from workbench.features.events.browse import plain
     from workbench.records.database import open_database
     from workbench.records.event_store import count_events, find_events
 
     engine, query = open_database(), _query(args)
-    rows = [_plain(r) for r in find_events(engine, query, limit=args.limit)]
+    rows = [plain(r) for r in find_events(engine, query, limit=args.limit)]
     if args.json:
         for row in rows:
             print(json.dumps(row, ensure_ascii=False))
@@ -102,19 +91,11 @@ def cmd_counts(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from workbench.records.database import open_database
-    from workbench.records.event_store import iter_events
+    from workbench.features.events.browse import write_csv
 
     path = Path(args.file)
-    count = 0
     with path.open("w", encoding="utf-8-sig", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=EXPORT_COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        for row in iter_events(open_database(), _query(args)):
-            plain = _plain(row)
-            plain["attributes"] = json.dumps(plain["attributes"], ensure_ascii=False)
-            writer.writerow(plain)
-            count += 1
+        count = write_csv(f, _query(args))
     print(t("cli.events.exported", count=count, path=str(path)))
     return 0
 
