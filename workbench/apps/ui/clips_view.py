@@ -247,7 +247,8 @@ class Pushed:
 
 
 def push_frames(client: Any, title: str, classes: list[str], frames: list, model_id: str | None,
-                mapping: Mapping[str, str] | None = None, class_conf: Mapping[str, float] | None = None) -> Pushed:
+                mapping: Mapping[str, str] | None = None, class_conf: Mapping[str, float] | None = None,
+                actor: Any = None) -> Pushed:
     """Create/update the project and push the frames, pre-labelled by `model_id` (any zoo model, ultralytics or
     ONNX) through `mapping`; the teacher and mapping are checked before the project is touched."""
     from workbench.features.labeling.class_map import ClassMap
@@ -260,7 +261,7 @@ def push_frames(client: Any, title: str, classes: list[str], frames: list, model
         teacher = open_teacher(model_id, conf=min([0.25, *(class_conf or {}).values()]), class_conf=class_conf,
                                field_name="model")
         class_map = ClassMap.build(mapping, teacher.names, classes, teacher.model, option="map")
-    project = ensure_project(client, title, classes)
+    project = ensure_project(client, title, classes, actor=actor)
     result = push(client, project, frames, teacher.detect if teacher else None, teacher.version if teacher else "",
                   mapping=class_map)
     return Pushed(project, result, teacher.version if teacher else "")
@@ -319,7 +320,7 @@ class PseudoChoice:
 
 
 def make_pseudo_part(clip_ids: list[str], model_id: str, classes: list[str], mapping: Mapping[str, str],
-                     class_conf: Mapping[str, float], every_s: float, max_frames: int) -> Any:
+                     class_conf: Mapping[str, float], every_s: float, max_frames: int, actor: Any = None) -> Any:
     """Have `model_id` label the clips' frames (one every `every_s` seconds, at most `max_frames` per clip; 0: no
     limit) into a pseudo-labelled part, as `workbench dataset pseudo` does; returns its DatasetInfo."""
     from workbench.features.labeling.pseudo import PseudoSampling, pseudo_label
@@ -327,7 +328,8 @@ def make_pseudo_part(clip_ids: list[str], model_id: str, classes: list[str], map
 
     teacher = open_teacher(model_id, conf=min([0.25, *class_conf.values()]), class_conf=class_conf,
                            field_name="model")
-    return pseudo_label(clip_ids, teacher, mapping, classes, PseudoSampling(every_s=every_s, max_frames=max_frames))
+    return pseudo_label(clip_ids, teacher, mapping, classes, PseudoSampling(every_s=every_s, max_frames=max_frames),
+                        actor=actor)
 
 
 def pseudo_parts(root: Path | None = None) -> list[PseudoChoice]:

@@ -18,6 +18,7 @@ import streamlit as st
 from workbench.apps.ui import clips_view as view
 from workbench.apps.ui.common import choose_hint, lang, tr
 from workbench.apps.ui.forms import model_choices
+from workbench.apps.ui.session import current_actor
 from workbench.features.finetune.clips import ClipLibrary
 
 DEFAULT_CONF = 0.25
@@ -100,7 +101,7 @@ def pseudo_form(library: ClipLibrary, classes: list[str], pick_model: Callable[[
     if st.button(tr("app.clips.pseudo_make"), key="clips_pseudo_make", disabled=not (picked and teacher)):
         with shown_failures(), st.spinner(tr("app.clips.pseudo_making")):
             info = view.make_pseudo_part(picked, model_id or "", classes, teacher.mapping, teacher.class_conf,
-                                         float(every_s), int(max_frames))
+                                         float(every_s), int(max_frames), actor=current_actor())
             st.session_state[PSEUDO_MADE_KEY] = tr("app.clips.pseudo_made", version=info.version,
                                                    images=info.images["train"], boxes=sum(info.boxes.values()))
             st.rerun()  # the parts list above offers the new part at once

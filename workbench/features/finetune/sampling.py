@@ -23,6 +23,8 @@ from workbench.core.errors import Problem, WorkbenchError
 from workbench.core.frames import Frame, read_only
 from workbench.core.paths import workbench_home
 from workbench.features.finetune.clips import Clip, ClipLibrary
+from workbench.records import audit
+from workbench.records.roles import Actor, Permission, require
 
 Detect = Callable[[np.ndarray], sv.Detections]
 Hash = tuple[np.ndarray, np.ndarray]  # dHash bits and which of them are reliable
@@ -347,9 +349,12 @@ def limit(frames: Sequence[FrameRef], max_frames: int) -> list[FrameRef]:
 
 # -- extraction --------------------------------------------------------------------------------------------------------
 def extract(frames: Sequence[FrameRef], library: ClipLibrary | None = None, out_root: Path | None = None,
-            quality: int = 95) -> list[Path]:
+            quality: int = 95, actor: Actor | None = None) -> list[Path]:
     """Write each frame as `<out_root>/<clip_id>/<frame_index:06d>.jpg` (default root: `<home>/frames`) and merge
-    them into that folder's `frames.json`; return the JPEG paths in the order of `frames`."""
+    them into that folder's `frames.json` for `actor` (clips.edit); return the JPEG paths in the order of
+    `frames`. Recorded as `frames.extract`."""
+    actor = require(actor, Permission.CLIPS_EDIT)
+    audit.record(actor, "frames.extract", ",".join(sorted({f.clip_id for f in frames})), after={"frames": len(frames)})
     root = Path(out_root) if out_root is not None else frames_dir()
     lib = library or ClipLibrary()
     images = frame_images(frames, lib)

@@ -30,6 +30,8 @@ from workbench.features.labeling.boxes import yolo_box, yolo_line
 from workbench.features.labeling.pull import load_state, stored_tasks
 from workbench.features.labeling.split import Split, split_clips, split_warnings
 from workbench.models.zoo import sha256_of
+from workbench.records import audit
+from workbench.records.roles import Actor, Permission, require
 
 YoloBox = tuple[float, float, float, float]
 
@@ -338,10 +340,21 @@ def _pseudo_note(written: list[Sample], split_of: dict[str, str], note: dict, pr
 
 def build_dataset(stores: Sequence[Path], out_root: Path | None = None, val_fraction: float = 0.2,
                   val_clips: Sequence[str] | None = None, seed: int = 0, frame_step: int = 1,
-                  document_root: Path | None = None, pseudo_parts: Sequence[str | Path] = ()) -> DatasetInfo:
-    """Pulled project stores (and pseudo-labelled parts, by version or path) -> a versioned YOLO dataset.
+                  document_root: Path | None = None, pseudo_parts: Sequence[str | Path] = (),
+                  actor: Actor | None = None) -> DatasetInfo:
+    """Pulled project stores (and pseudo-labelled parts, by version or path) -> a versioned YOLO dataset, for
+    `actor` (clips.edit; recorded as `dataset.build`).
 
     A frame in two parts is taken from the first part given; a frame a human labelled is taken from the human."""
+    actor = require(actor, Permission.CLIPS_EDIT)
+    info = _build_dataset(stores, out_root, val_fraction, val_clips, seed, frame_step, document_root, pseudo_parts)
+    audit.record(actor, "dataset.build", info.version, after={"images": dict(info.images), "classes": info.classes})
+    return info
+
+
+def _build_dataset(stores: Sequence[Path], out_root: Path | None, val_fraction: float,
+                   val_clips: Sequence[str] | None, seed: int, frame_step: int, document_root: Path | None,
+                   pseudo_parts: Sequence[str | Path]) -> DatasetInfo:
     from workbench.features.labeling.pseudo import load_part, part_summary
 
     samples, classes, warnings = samples_from_stores(stores, document_root, frame_step)

@@ -27,6 +27,8 @@ from workbench.features.labeling.config import (
     label_config,
 )
 from workbench.features.labeling.naming import OPTION, ProjectName, choose, listing
+from workbench.records import audit
+from workbench.records.roles import Actor, Permission, require
 
 Predictor = Callable[[np.ndarray], list[Box]]
 
@@ -124,12 +126,14 @@ def client_url(client: LabelStudio) -> str:
 
 
 def ensure_project(client: LabelStudio, title: str, classes: list[str], kind: Kind = "image",
-                   fps: float = 25.0, option: str = OPTION) -> ProjectRef:
-    """The project named `title` (an id or exact title) with these classes; a new title creates the project.
+                   fps: float = 25.0, option: str = OPTION, actor: Actor | None = None) -> ProjectRef:
+    """The project named `title` (an id or exact title) with these classes, for `actor` (clips.edit; every push
+    starts here); a new title creates the project (recorded as `labels.project`).
 
     Class ids are pinned, so reordering, renaming or removing a class of an existing project is refused. A name of
     digits only that is no project's id is refused too: it would look like an id later.
     """
+    actor = require(actor, Permission.CLIPS_EDIT)
     classes = check_classes(classes)
     title = str(title).strip()
     found = find_project(client, title, option)
@@ -138,6 +142,7 @@ def ensure_project(client: LabelStudio, title: str, classes: list[str], kind: Ki
             raise WorkbenchError([Problem("labelstudio_new_title_digits", node="labelstudio", field=option, params={
                 "project": title, "option": option, "projects": listing(_names(_named(client)))})])
         p = client.projects.create(title=title, label_config=label_config(classes, kind, fps))
+        audit.record(actor, "labels.project", title, after={"id": p.id, "classes": classes, "kind": kind})
         return ProjectRef(id=p.id, title=title, classes=classes, kind=kind)
     if found.kind != kind:
         raise _fail("labelstudio_kind_mismatch", project=found.title, kind=found.kind, wanted=kind)
@@ -146,6 +151,8 @@ def ensure_project(client: LabelStudio, title: str, classes: list[str], kind: Ki
                     new=", ".join(classes))
     if len(classes) > len(found.classes):
         client.projects.update(id=found.id, label_config=label_config(classes, kind, fps))
+        audit.record(actor, "labels.project", found.title, before={"classes": found.classes},
+                     after={"classes": classes})
     return ProjectRef(id=found.id, title=found.title, classes=classes, kind=kind)
 
 

@@ -30,6 +30,8 @@ from workbench.features.labeling.class_map import ClassMap
 from workbench.features.labeling.config import check_classes
 from workbench.features.labeling.dataset import DatasetInfo, Sample, _safe, datasets_dir, write_dataset
 from workbench.features.labeling.teacher import Teacher
+from workbench.records import audit
+from workbench.records.roles import Actor, Permission, require
 
 SUFFIX = "_pseudo"
 
@@ -80,8 +82,17 @@ def _label_clip(clip: Clip, teacher: Teacher, mapping: ClassMap, classes: list[s
 
 def pseudo_label(clip_ids: Sequence[str], teacher: Teacher, mapping: Mapping[str, str] | None, classes: list[str],
                  options: PseudoSampling | None = None, library: ClipLibrary | None = None,
-                 out_root: Path | None = None) -> DatasetInfo:
-    """Label the clips' sampled frames with `teacher` and write them as a pseudo-labelled part (see the module)."""
+                 out_root: Path | None = None, actor: Actor | None = None) -> DatasetInfo:
+    """Label the clips' sampled frames with `teacher` and write them as a pseudo-labelled part (see the module), for
+    `actor` (clips.edit; recorded as `dataset.pseudo`)."""
+    actor = require(actor, Permission.CLIPS_EDIT)
+    info = _pseudo_label(clip_ids, teacher, mapping, classes, options, library, out_root)
+    audit.record(actor, "dataset.pseudo", info.version, after={"teacher": teacher.version, "clips": list(clip_ids)})
+    return info
+
+
+def _pseudo_label(clip_ids: Sequence[str], teacher: Teacher, mapping: Mapping[str, str] | None, classes: list[str],
+                  options: PseudoSampling | None, library: ClipLibrary | None, out_root: Path | None) -> DatasetInfo:
     options = options or PseudoSampling()
     library = library or ClipLibrary()
     classes = check_classes(classes)

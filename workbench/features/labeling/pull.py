@@ -20,6 +20,8 @@ from label_studio_sdk import LabelStudio
 
 from workbench.core.paths import workbench_home
 from workbench.features.labeling.projects import ProjectRef
+from workbench.records import audit
+from workbench.records.roles import Actor, Permission, require
 
 CURSOR_MARGIN = timedelta(seconds=5)  # server clocks round; the local comparison drops what did not change
 
@@ -78,8 +80,17 @@ def _changed_tasks(client: LabelStudio, project_id: int, cursor: str | None):
     return client.tasks.list(project=project_id, fields="all", query=query)
 
 
-def pull(client: LabelStudio, project: ProjectRef, store: Path) -> PullResult:
-    """Bring new and changed annotations of `project` into `store`; tasks whose annotations were removed are dropped."""
+def pull(client: LabelStudio, project: ProjectRef, store: Path, actor: Actor | None = None) -> PullResult:
+    """Bring new and changed annotations of `project` into `store` for `actor` (clips.edit; recorded as
+    `labels.pull`); tasks whose annotations were removed are dropped."""
+    actor = require(actor, Permission.CLIPS_EDIT)
+    result = _pull(client, project, store)
+    audit.record(actor, "labels.pull", project.title, after={"new": len(result.new), "changed": len(result.changed),
+                                                               "removed": len(result.removed)})
+    return result
+
+
+def _pull(client: LabelStudio, project: ProjectRef, store: Path) -> PullResult:
     state = load_state(store)
     (store / "tasks").mkdir(parents=True, exist_ok=True)
     p = client.projects.get(id=project.id)

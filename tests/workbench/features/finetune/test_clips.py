@@ -171,3 +171,18 @@ def test_a_viewer_cannot_change_the_library_and_each_change_is_recorded_with_who
     lib.remove(clip.id, actor=trainer)
     recorded = [(e.actor, e.action, e.target) for e in audit.entries(action="clip")]
     assert recorded[-2:] == [("li", "clip.import", clip.id), ("li", "clip.remove", clip.id)]
+
+
+def test_a_viewer_cannot_extract_frames_or_build_a_dataset(lib, video):
+    from workbench.features.finetune import sampling
+    from workbench.features.labeling.dataset import build_dataset
+    from workbench.records.roles import Actor
+
+    viewer = Actor("zhao", "haidian", frozenset({"viewer"}))
+    clip = lib.import_clip(video)
+    for attempt in (lambda: sampling.extract([sampling.FrameRef(clip.id, 0, 0.0, "uniform")], actor=viewer),
+                    lambda: build_dataset([], actor=viewer)):
+        with pytest.raises(WorkbenchError) as refused:
+            attempt()
+        assert refused.value.problems[0].code == "access_denied" and "zhao" in refused.value.problems[0].message()
+    assert not sampling.load_index(clip.id)  # nothing was written

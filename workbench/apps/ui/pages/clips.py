@@ -206,7 +206,7 @@ def _preview(sampled: view.Sampled, clip: Clip, library: ClipLibrary) -> None:
             col.image(thumb, caption=view.reason_text(ref, lang()), width="stretch")
     if st.button(tr("app.clips.extract"), key="clips_extract", type="primary"):
         with _shown_failures(), st.spinner(tr("app.clips.extracting")):
-            paths = sampling.extract(sampled.refs, library=library)
+            paths = sampling.extract(sampled.refs, library=library, actor=current_actor())
             st.success(tr("app.clips.extracted", count=len(paths), folder=str(sampling.frames_dir() / clip.id)))
 
 
@@ -294,7 +294,8 @@ def _numbered(classes: list[str]) -> str:
 def _push(status: view.LabelStudioStatus, title: str, classes: list[str], frames: list, model_id: str | None,
           teacher: TeacherChoice | None) -> None:
     pushed = view.push_frames(status.client, title, classes, frames, model_id,
-                              teacher.mapping if teacher else None, teacher.class_conf if teacher else None)
+                              teacher.mapping if teacher else None, teacher.class_conf if teacher else None,
+                              actor=current_actor())
     show_push(pushed)
     link = view.project_link(status.url, pushed.project.id)
     st.markdown(f"[{tr('app.clips.open_project', project=pushed.project.title)}]({link})")
@@ -305,7 +306,7 @@ def _pull(status: view.LabelStudioStatus, title: str) -> None:
     from workbench.features.labeling.pull import default_store, pull, stored_tasks
 
     project = get_project(status.client, int(title) if title.isdigit() else title)
-    result = pull(status.client, project, default_store(status.url, project.id))
+    result = pull(status.client, project, default_store(status.url, project.id), actor=current_actor())
     st.success(tr("app.clips.pulled", project=project.title, new=len(result.new), changed=len(result.changed),
                   removed=len(result.removed), total=len(stored_tasks(result.store))))
 
@@ -339,7 +340,7 @@ def _dataset(library: ClipLibrary) -> None:
     if st.button(tr("app.clips.ds_build"), key="clips_build", type="primary"):
         with _shown_failures(), st.spinner(tr("app.clips.ds_building")):
             info = build_dataset([Path(s) for s in chosen], val_clips=val or None, frame_step=step,
-                                 pseudo_parts=pseudo)
+                                 pseudo_parts=pseudo, actor=current_actor())
             st.success(tr("app.clips.ds_built", version=info.version))
             if info.pseudo:
                 st.caption(tr("app.clips.ds_pseudo_used", images=sum(info.pseudo["images"].values()),
