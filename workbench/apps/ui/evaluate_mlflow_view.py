@@ -13,6 +13,7 @@ from workbench.core.i18n import t
 from workbench.features.evaluation.detection import DetectionComparison
 from workbench.features.evaluation.report import EventReport
 from workbench.features.evaluation.tracking_log import LoggedEvaluation, log_detection_comparison, log_event_report
+from workbench.records.roles import Actor
 
 NEW_RUN = ""  # the "attach to" choice meaning: a new run of the evaluation experiment
 
@@ -43,12 +44,14 @@ def attach_choices(trainings: list[Any] | None = None, lang: str | None = None) 
     return choices
 
 
-def log_result(result: EventReport | DetectionComparison, run_id: str = NEW_RUN) -> LoggedEvaluation | list[Problem]:
-    """Record an event report or a detection comparison: into `run_id`, or a new evaluation run when it is empty."""
+def log_result(result: EventReport | DetectionComparison, run_id: str = NEW_RUN,
+               actor: Actor | None = None) -> LoggedEvaluation | list[Problem]:
+    """Record an event report or a detection comparison for `actor`: into `run_id`, or a new evaluation run when it
+    is empty."""
     try:
         if isinstance(result, EventReport):
-            return log_event_report(result, run_id=run_id or None, run_field="run")
-        return log_detection_comparison(result, run_id=run_id or None, run_field="run")
+            return log_event_report(result, run_id=run_id or None, run_field="run", actor=actor)
+        return log_detection_comparison(result, run_id=run_id or None, run_field="run", actor=actor)
     except WorkbenchError as exc:
         return list(exc.problems)
 

@@ -13,6 +13,7 @@ from workbench.apps.ui import evaluate_mlflow_view as mlview
 from workbench.apps.ui import evaluate_view as view
 from workbench.apps.ui.common import lang, registry, tr
 from workbench.apps.ui.plain_text import plain_problem, plain_t
+from workbench.apps.ui.session import current_actor
 from workbench.core.errors import Problem
 from workbench.engine.spec import PipelineSpec
 from workbench.features.evaluation.report import EventReport
@@ -125,7 +126,8 @@ def mlflow_panel(result: object, key: str) -> None:
                                format_func=choices.__getitem__)
     if cols[1].button(tr("app.eval_mlflow.log"), key=f"{key}_log"):
         with st.spinner(tr("app.eval_mlflow.logging")):
-            st.session_state[f"{key}_result"] = mlview.log_result(result, target or mlview.NEW_RUN)
+            logged = mlview.log_result(result, target or mlview.NEW_RUN, actor=current_actor())
+            st.session_state[f"{key}_result"] = logged
     logged = st.session_state.get(f"{key}_result")
     if isinstance(logged, list):
         show_problems(logged)

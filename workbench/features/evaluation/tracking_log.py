@@ -21,6 +21,8 @@ from typing import Any
 from workbench.core.errors import Problem, WorkbenchError
 from workbench.features.evaluation.report import EventReport, metric_key
 from workbench.features.training.tracking import Tracking, choose_tracking, client, embedded_uri, experiment_id
+from workbench.records import audit
+from workbench.records.roles import Actor, Permission, require
 
 EXPERIMENT = "workbench-evaluation"
 ARTIFACT_DIR = "evaluation"
@@ -91,8 +93,18 @@ def _log_metrics(mlflow_client: Any, run_id: str, rows: list[Any]) -> None:
 def log_evaluation(metrics: Mapping[str, float], report_json: str, artifact_name: str, *,
                    run_id: str | None = None, run_name: str = "evaluation", params: Mapping[str, Any] | None = None,
                    tags: Mapping[str, str] | None = None, tracking: Tracking | None = None,
-                   run_field: str = RUN_FIELD) -> LoggedEvaluation:
-    """Write `metrics` and the JSON report into run `run_id`, or into a new run of the evaluation experiment."""
+                   run_field: str = RUN_FIELD, actor: Actor | None = None) -> LoggedEvaluation:
+    """Write `metrics` and the JSON report into run `run_id`, or into a new run of the evaluation experiment, for
+    `actor` (training.start: evaluations are training records; recorded as `evaluation.log`)."""
+    actor = require(actor, Permission.TRAINING_START)
+    logged = _log_evaluation(metrics, report_json, artifact_name, run_id, run_name, params, tags, tracking, run_field)
+    audit.record(actor, "evaluation.log", logged.run_id, after={"run_name": run_name, "attached": bool(run_id)})
+    return logged
+
+
+def _log_evaluation(metrics: Mapping[str, float], report_json: str, artifact_name: str, run_id: str | None,
+                    run_name: str, params: Mapping[str, Any] | None, tags: Mapping[str, str] | None,
+                    tracking: Tracking | None, run_field: str) -> LoggedEvaluation:
     from mlflow.entities import Metric, Param
 
     tracking = tracking or choose_tracking()
@@ -132,9 +144,10 @@ def event_prefix(report: EventReport) -> str:
 
 
 def log_event_report(report: EventReport, run_id: str | None = None, tracking: Tracking | None = None,
-                     run_field: str = RUN_FIELD) -> LoggedEvaluation:
+                     run_field: str = RUN_FIELD, actor: Actor | None = None) -> LoggedEvaluation:
     """An event report: keys `events.<node>.<type>.<metric>` in a new run, `events.<pipeline>.<clip>.<node>...`
     when attached to `run_id`."""
+    actor = require(actor, Permission.TRAINING_START)
     prefix = event_prefix(report) if run_id else "events"
     clip = _stem(report.clip)
     params = {"pipeline": report.pipeline, "clip": report.clip, "tolerance_s": report.tolerance_s,
@@ -144,7 +157,7 @@ def log_event_report(report: EventReport, run_id: str | None = None, tracking: T
     tags = {"workbench.kind": "event-evaluation", "workbench.pipeline": report.pipeline, "workbench.clip": clip}
     return log_evaluation(report.metrics(prefix), report.to_json(), f"events-{report.pipeline}-{clip}.json",
                           run_id=run_id, run_name=f"events {report.pipeline} @ {clip}", params=params, tags=tags,
-                          tracking=tracking, run_field=run_field)
+                          tracking=tracking, run_field=run_field, actor=actor)
 
 
 def dataset_name(data_yaml: str) -> str:
@@ -154,11 +167,12 @@ def dataset_name(data_yaml: str) -> str:
 
 
 def log_detection_comparison(comparison: Any, run_id: str | None = None, tracking: Tracking | None = None,
-                             run_field: str = RUN_FIELD) -> LoggedEvaluation:
+                             run_field: str = RUN_FIELD, actor: Actor | None = None) -> LoggedEvaluation:
     """A `DetectionComparison`: keys `detection.<model>.<metric>` in a new run, `detection.<dataset>.<model>...`
     when attached to `run_id`."""
     import json
 
+    actor = require(actor, Permission.TRAINING_START)
     name = dataset_name(comparison.data)
     prefix = metric_key("detection", name) if run_id else "detection"
     labels = [m.label for m in comparison.models]
@@ -169,7 +183,7 @@ def log_detection_comparison(comparison: Any, run_id: str | None = None, trackin
     return log_evaluation(comparison.metrics(prefix), json.dumps(comparison.to_dict(), ensure_ascii=False, indent=2),
                           f"detection-{name}-{comparison.split}.json", run_id=run_id,
                           run_name=f"detection {' vs '.join(labels)} @ {name}", params=params, tags=tags,
-                          tracking=tracking, run_field=run_field)
+                          tracking=tracking, run_field=run_field, actor=actor)
 
 
 __all__ = ["EXPERIMENT", "LoggedEvaluation", "check_run", "dataset_name", "event_prefix", "log_detection_comparison",

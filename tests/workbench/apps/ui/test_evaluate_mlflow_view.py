@@ -44,3 +44,12 @@ def test_a_report_is_logged_and_an_unknown_run_is_a_problem(home):
 def test_comparing_an_unknown_training_is_a_problem(home):
     (problem,) = mlview.compare_with_base("20990101-000000-zzzz")
     assert (problem.code, problem.field) == ("eval_training_unknown", "--training")
+
+
+def test_a_viewer_logging_an_evaluation_is_refused_before_mlflow_is_touched(tmp_path, monkeypatch):
+    from workbench.records.roles import Actor
+
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "home"))
+    (refusal,) = mlview.log_result(object(), actor=Actor("zhao", "haidian", frozenset({"viewer"})))
+    assert refusal.code == "access_denied" and "zhao" in refusal.message("en")
+    assert not (tmp_path / "home" / "mlflow").exists()
