@@ -23,8 +23,10 @@ import multiprocessing
 import os
 import pickle
 import signal
+import sys
 import threading
 import time
+import types
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -38,6 +40,21 @@ QUEUE_EVENTS = 50_000  # about half a minute of 8 very busy cameras; beyond it e
 BATCH_EVENTS = 2_000
 RETRY_PAUSE_S = 1.0
 SEND_EVERY_S = 0.05
+_MAIN_SWAP = threading.Lock()
+
+
+def _start_without_main(process: multiprocessing.process.BaseProcess) -> None:
+    """Start a spawned process without re-running the parent's main script in it. Spawn re-imports
+    `sys.modules["__main__"].__file__` in the child: under `streamlit run` that is the app's script, under Streamlit's
+    AppTest a generated one that fails outside it (the writer then died at start and stored nothing). The writer
+    needs nothing from the main script, so the parent shows it a bare `__main__` while the child is prepared."""
+    with _MAIN_SWAP:
+        main = sys.modules["__main__"]
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            process.start()
+        finally:
+            sys.modules["__main__"] = main
 
 
 @dataclass
@@ -68,7 +85,7 @@ class EventWriter:
         self._pipe, child_end = context.Pipe()
         self._process = context.Process(target=_serve, args=(self.url, batch, child_end, os.getpid()),
                                         name="event-writer", daemon=True)
-        self._process.start()
+        _start_without_main(self._process)
         child_end.close()
         self._sender = threading.Thread(target=self._send, name="event-writer-send", daemon=True)
         self._sender.start()

@@ -151,3 +151,21 @@ def test_a_bad_database_url_is_a_user_error_that_hides_the_password(monkeypatch,
         assert "WORKBENCH_DATABASE_URL" in said and secret not in said and "Traceback" not in said
         assert "***" in said
     forget_engines()
+
+
+def _a_page() -> None:
+    import streamlit as st
+
+    st.write("a page")
+
+
+def test_the_writer_starts_in_a_process_whose_main_script_is_a_streamlit_page(database_url):
+    """Streamlit (and its AppTest) make the page script `__main__`; a spawned writer used to re-run it and die."""
+    from streamlit.testing.v1 import AppTest
+
+    AppTest.from_function(_a_page).run()  # its generated script stays `__main__` and fails outside AppTest
+    writer = EventWriter(database_url, batch=10)
+    source = EventSource("run:page", camera="gate-1")
+    assert writer.put(source, 0, make_events(25))
+    assert writer.close(timeout=60)
+    assert len(stored(database_url)) == 25
