@@ -15,6 +15,7 @@ from typing import Any
 
 import streamlit as st
 
+from workbench.apps.ui.common import lang
 from workbench.core.errors import Problem, WorkbenchError
 from workbench.records.accounts import utcnow
 from workbench.records.roles import Actor, Permission, require
@@ -69,7 +70,7 @@ def as_signed_in(action: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return action(*args, actor=current_actor(), **kwargs)
     except WorkbenchError as err:
         for problem in err.problems:
-            st.error(problem.message(st.session_state.get("lang", "zh")))
+            st.error(problem.message(lang()))
         return None
 
 
