@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from workbench.apps.ui.common import lang, tr
+from workbench.apps.ui.common import lang, show_problems, tr
 from workbench.apps.ui.plain_text import as_plain_markdown
 from workbench.apps.ui.session import TOKEN_KEY, end_session
 from workbench.core.errors import WorkbenchError
@@ -36,7 +36,6 @@ def _change(old: str, new: str, again: str) -> None:
     try:
         change_password(st.session_state.get(TOKEN_KEY, ""), old, new)
     except WorkbenchError as err:
-        for problem in err.problems:
-            st.error(problem.message(lang()))
+        show_problems(err.problems, where=False)
         return
     st.success(tr("app.account.password_changed"))

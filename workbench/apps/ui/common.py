@@ -8,6 +8,8 @@ from typing import Any
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
+from workbench.apps.ui.plain_text import plain_problem
+from workbench.core.errors import Problem
 from workbench.core.i18n import LANGUAGES, t
 from workbench.core.registry import BlockRegistry, default_registry
 
@@ -30,6 +32,13 @@ def tr(key: str, **params: Any) -> str:
 def choose_hint(options: Sequence[Any]) -> str:
     """A list's placeholder in the page's language (Streamlit's own, "Choose options", is English only)."""
     return tr("app.common.choose" if len(options) else "app.common.nothing_to_choose")
+
+
+def show_problems(problems: Sequence[Problem], where: bool = True) -> None:
+    """Each problem in the page's language as an error (a warning when it is one), its parameters escaped so a
+    name from a user or another district is shown as written (plain_text.plain_problem); `where`: with its place."""
+    for problem in problems:
+        (st.warning if problem.severity == "warning" else st.error)(plain_problem(problem, lang(), where=where))
 
 
 def language_picker() -> None:

@@ -9,10 +9,11 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from workbench.apps.ui import common
 from workbench.apps.ui import evaluate_mlflow_view as mlview
 from workbench.apps.ui import evaluate_view as view
 from workbench.apps.ui.common import lang, registry, tr
-from workbench.apps.ui.plain_text import plain_problem, plain_t
+from workbench.apps.ui.plain_text import plain_t
 from workbench.apps.ui.session import current_actor
 from workbench.core.errors import Problem
 from workbench.engine.spec import PipelineSpec
@@ -25,8 +26,7 @@ TRAINING_WARNINGS_KEY = "eval_training_warnings"
 
 
 def show_problems(problems: list[Problem]) -> None:
-    for p in problems:
-        (st.warning if p.severity == "warning" else st.error)(plain_problem(p, lang(), where=False))
+    common.show_problems(problems, where=False)
 
 
 def table(rows: list[dict], columns: tuple[str, ...]) -> None:

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from workbench.core.errors import Problem
-from workbench.core.i18n import t
+from workbench.core.i18n import Phrase, t
 
 MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
 
@@ -24,8 +24,9 @@ def as_plain_markdown(text: object) -> str:
 
 
 def plain_t(key: str, lang: str | None = None, /, **params: Any) -> str:
-    """A message for Markdown: the table's text as written (its own formatting kept), every parameter escaped."""
-    return t(key, lang, **{k: as_plain_markdown(v) for k, v in params.items()})
+    """A message for Markdown: the table's text as written (its own formatting kept), every parameter escaped (a
+    `Phrase` is the table's own text, rendered in `lang`, so it stays as it is)."""
+    return t(key, lang, **{k: v if isinstance(v, Phrase) else as_plain_markdown(v) for k, v in params.items()})
 
 
 def plain_problem(problem: Problem, lang: str | None = None, where: bool = True) -> str:

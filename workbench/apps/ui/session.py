@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from workbench.apps.ui.common import lang
+from workbench.apps.ui.common import show_problems
 from workbench.core.errors import Problem, WorkbenchError
 from workbench.records.accounts import utcnow
 from workbench.records.roles import Actor, Permission, require
@@ -69,8 +69,7 @@ def as_signed_in(action: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     try:
         return action(*args, actor=current_actor(), **kwargs)
     except WorkbenchError as err:
-        for problem in err.problems:
-            st.error(problem.message(lang()))
+        show_problems(err.problems, where=False)
         return None
 
 

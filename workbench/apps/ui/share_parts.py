@@ -7,6 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from workbench.apps.ui import common
 from workbench.apps.ui import share_view as view
 from workbench.apps.ui.common import lang, tr
 from workbench.apps.ui.session import current_actor
@@ -117,6 +118,4 @@ def _change_keys(action, *args, **kwargs) -> None:
 
 
 def show_problems(problems: list[Problem]) -> None:
-    for p in problems:
-        show = st.warning if p.severity == "warning" else st.error
-        show(view.plain_problem(p, lang()))  # parameters may be registry text: escaped for Markdown
+    common.show_problems(problems)  # parameters may be registry text: escaped for Markdown

@@ -115,3 +115,14 @@ def test_a_password_change_needs_the_current_password(home):
     assert [e.value for e in at.sidebar.success] == [t("app.account.password_changed", "zh")]
     with pytest.raises(WorkbenchError):
         signed_in(AppTest.from_file(APP))  # the old password no longer signs in
+
+
+def test_a_refusal_shown_on_a_page_names_roles_in_the_pages_language_and_the_name_as_written():
+    from workbench.apps.ui.plain_text import plain_problem
+    from workbench.records.roles import Actor, Permission, require
+
+    with pytest.raises(WorkbenchError) as refused:
+        require(Actor("li_[x](http://a.b)", "haidian", frozenset({"viewer"})), Permission.RUNS_START)
+    shown = plain_problem(refused.value.problems[0], "zh", where=False)
+    assert t("role.builder", "zh") in shown and t("permission.runs.start", "zh") in shown  # not the English text
+    assert "](http" not in shown  # the name cannot become a link

@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 
 import streamlit as st
 
-from workbench.apps.ui.common import choose_hint, lang, tr
+from workbench.apps.ui.common import choose_hint, lang, show_problems, tr
 from workbench.apps.ui.session import current_actor
 from workbench.core.errors import WorkbenchError
 from workbench.core.i18n import t
@@ -38,8 +38,7 @@ def _attempt(action: Callable[[], object]) -> bool:
     try:
         action()
     except WorkbenchError as err:
-        for problem in err.problems:
-            st.error(problem.message(lang()))
+        show_problems(err.problems, where=False)
         return False
     return True
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from workbench.apps.ui.common import lang, tr
+from workbench.apps.ui.common import show_problems, tr
 from workbench.apps.ui.session import require_here
 from workbench.core.errors import WorkbenchError
 from workbench.features.events.browse import filter_choices, plain, write_csv
@@ -31,8 +31,7 @@ def events_page() -> None:
         require_here(Permission.VIEW)
         _browse()
     except WorkbenchError as err:
-        for problem in err.problems:
-            st.error(problem.message(lang()))
+        show_problems(err.problems, where=False)
 
 
 def _day_start(day: date) -> datetime:

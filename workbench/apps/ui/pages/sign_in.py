@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from workbench.apps.ui.common import lang, tr
+from workbench.apps.ui.common import lang, show_problems, tr
 from workbench.apps.ui.session import NOTICE_KEY, remember
 from workbench.core.errors import WorkbenchError
 from workbench.core.i18n import t
@@ -70,8 +70,7 @@ def _start(open_session) -> None:
     try:
         session = open_session()
     except WorkbenchError as err:
-        for problem in err.problems:
-            st.error(problem.message(lang()))
+        show_problems(err.problems, where=False)
         return
     remember(session)
     st.rerun()
