@@ -155,9 +155,11 @@ class EventQuery:
         return conditions
 
 
-def find_events(engine: Engine, query: EventQuery, limit: int | None = 1000) -> list[dict[str, Any]]:
-    """Matching events, oldest first (at most `limit`)."""
-    statement = select(events).where(*query.where()).order_by(events.c.time, events.c.id).limit(limit)
+def find_events(engine: Engine, query: EventQuery, limit: int | None = 1000,
+                newest_first: bool = False) -> list[dict[str, Any]]:
+    """Matching events, oldest first (or newest first), at most `limit`."""
+    order = (events.c.time.desc(), events.c.id.desc()) if newest_first else (events.c.time, events.c.id)
+    statement = select(events).where(*query.where()).order_by(*order).limit(limit)
     with engine.connect() as connection:
         return [dict(row._mapping) for row in connection.execute(statement)]
 

@@ -123,10 +123,12 @@ def _audit(actor: Actor) -> None:
                    tr("app.admin.col.action"): e.action, tr("app.admin.col.target"): e.target,
                    tr("app.admin.col.before"): e.before or "", tr("app.admin.col.after"): e.after or ""}
                   for e in shown], hide_index=True)
-    buffer = io.StringIO()
-    write_csv(buffer, actor, *window, who, action or None)
-    st.download_button(tr("app.admin.export"), buffer.getvalue().encode("utf-8-sig"), file_name="audit.csv",
-                       mime="text/csv", key="audit_export")
+    def export() -> bytes:  # written when clicked, not on every render
+        buffer = io.StringIO()
+        write_csv(buffer, actor, *window, who, action or None)
+        return buffer.getvalue().encode("utf-8-sig")
+
+    st.download_button(tr("app.admin.export"), export, file_name="audit.csv", mime="text/csv", key="audit_export")
     if st.button(tr("app.admin.verify"), key="audit_verify"):
         checked, finding = audit.verify()
         if finding is None:

@@ -59,13 +59,17 @@ def _browse() -> None:
         return
     hours = counts_by_hour(engine, query)
     st.bar_chart({tr("app.events.per_hour"): {hour: n for hour, n in hours}}, x_label=tr("app.events.hour_utc"))
-    newest = [plain(row) for row in find_events(engine, query, limit=None)[-SHOWN:][::-1]]
+    newest = [plain(row) for row in find_events(engine, query, limit=SHOWN, newest_first=True)]
     _table(newest)
     _snapshot(newest, "|".join(str(v) for v in (first, last, *picked.values())))
-    buffer = io.StringIO()
-    write_csv(buffer, query, engine)
-    st.download_button(tr("app.events.export", count=total), buffer.getvalue().encode("utf-8-sig"),
+    st.download_button(tr("app.events.export", count=total), lambda: _csv(query),  # written when clicked
                        file_name=f"events-{first}-{last}.csv", mime="text/csv", key="events_export")
+
+
+def _csv(query: EventQuery) -> bytes:
+    buffer = io.StringIO()
+    write_csv(buffer, query)
+    return buffer.getvalue().encode("utf-8-sig")
 
 
 def _table(rows: list[dict]) -> None:
